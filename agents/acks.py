@@ -1,0 +1,51 @@
+"""Acknowledge an input event only once everything it produced is delivered.
+
+Faust's default iteration acks the event in hand when an agent is cancelled
+(at shutdown or rebalance), and ``take_events`` acks its whole buffer in a
+``finally``: an event whose output never left the process could be committed
+and lost. Our agents iterate ``stream.noack()`` instead and hand each event,
+with the delivery futures of what it sent, to a :class:`DeliveryAcks`. It acks
+events whose sends have all completed; Faust then commits those offsets (after
+flushing its producer). An event whose output failed is never acked, so it is
+processed again after a restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Iterable
+from typing import Any
+
+# How often a timer acks events whose sends completed while the stream was idle.
+ACK_SETTLE_SECONDS = 1.0
+
+
+class DeliveryFailed(RuntimeError):
+    """A record an agent produced was refused by the broker; the worker must restart."""
+
+
+class DeliveryAcks:
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+        self._pending: deque[tuple[Any, list[asyncio.Future[Any]]]] = deque()
+
+    def __len__(self) -> int:
+        return len(self._pending)
+
+    async def add(self, event: Any, sent: Iterable[asyncio.Future[Any]] = ()) -> None:
+        self._pending.append((event, list(sent)))
+        await self.settle()
+
+    async def settle(self) -> None:
+        """Ack, in input order, every leading event whose sends are all done."""
+        while self._pending and all(f.done() for f in self._pending[0][1]):
+            event, futures = self._pending.popleft()
+            for future in futures:
+                if future.cancelled() or future.exception() is not None:
+                    self._pending.appendleft((event, futures))
+                    raise DeliveryFailed(
+                        f"a record produced for {event.message.tp} offset "
+                        f"{event.message.offset} was not delivered"
+                    )
+            await self._stream.ack(event)

@@ -1,0 +1,70 @@
+"""Builds the Faust app from settings and registers every agent.
+
+``wardstream worker`` calls :func:`run_worker`; each worker process joins one
+consumer group, so adding processes spreads the partitions.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import faust
+from faust.worker import Worker
+
+from agents import dedupe, normalize, sink_postgres
+from agents.context import TenantDirectory, WorkerContext
+from pipeline.avro import load_schema_map
+from pipeline.pseudonym import Pseudonymizer
+from pipeline.settings import Settings
+from pipeline.topology import Topology, load_topology
+
+
+def create_app(settings: Settings, topology: Topology | None = None) -> faust.App:
+    topology = topology or load_topology(settings.topology_file).with_replication(
+        settings.topic_replication
+    )
+    partitions = topology.topics[topology.port("dedupe", "reads", "validated")].partitions
+    app = faust.App(
+        settings.app_id,
+        broker=f"kafka://{settings.kafka_bootstrap}",
+        store="rocksdb://",
+        datadir=str(settings.worker_data_dir),
+        topic_partitions=partitions,
+        topic_replication_factor=next(iter(topology.topics.values())).replication,
+        topic_allow_declare=False,
+        topic_disable_leader=True,
+        consumer_auto_offset_reset="earliest",
+        producer_acks=-1,
+        web_enabled=True,
+        web_port=settings.worker_web_port,
+        web_bind="127.0.0.1",
+        table_standby_replicas=0,
+        broker_commit_interval=1.0,
+        # A killed worker's partitions move to the survivors after this long.
+        broker_session_timeout=settings.worker_session_timeout_seconds,
+        broker_heartbeat_interval=max(1.0, settings.worker_session_timeout_seconds / 4),
+    )
+    context = WorkerContext(
+        settings=settings,
+        topology=topology,
+        schemas=load_schema_map(),
+        pseudonyms=Pseudonymizer(settings.master_key()),
+        tenants=TenantDirectory(settings.pg_dsn.get_secret_value()),
+    )
+    normalize.register(app, context)
+    dedupe.register(app, context)
+    sink_postgres.register(app, context)
+    return app
+
+
+def run_worker(settings: Settings) -> None:
+    """Run a worker in the foreground until SIGTERM/SIGINT."""
+    app = create_app(settings)
+    worker = Worker(
+        app,
+        loglevel=settings.log_level.lower(),
+        quiet=True,
+        override_logging=True,
+    )
+    logging.getLogger("faust").setLevel(settings.log_level)
+    worker.execute_from_commandline()

@@ -1,0 +1,71 @@
+"""Typed, frozen configuration, read from the environment at the process edge only.
+
+Every variable is ``WARDSTREAM_<NAME>``; ``Settings()`` reads them once in the
+CLI and passes the object inward. Secrets are ``SecretStr`` so they never
+print in a traceback or a log line.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from pipeline.errors import ConfigError
+from pipeline.pseudonym import MIN_MASTER_KEY_BYTES
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="WARDSTREAM_", frozen=True, extra="ignore")
+
+    kafka_bootstrap: str = "127.0.0.1:19092"
+    pg_dsn: SecretStr = SecretStr(
+        "postgresql://wardstream:wardstream@127.0.0.1:54329/wardstream"
+    )
+    pseudonym_master_key: SecretStr | None = None
+    app_id: str = Field("wardstream", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    worker_data_dir: Path = REPO_ROOT / ".local" / "worker"
+    worker_web_port: int = Field(6066, ge=1, le=65535)
+    worker_session_timeout_seconds: float = Field(10.0, ge=6.0, le=300.0)
+    topology_file: Path = REPO_ROOT / "topologies" / "topics.yaml"
+    topic_replication: int | None = Field(None, ge=1, le=32)
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(8080, ge=1, le=65535)
+    api_max_body_bytes: int = Field(8 * 1024 * 1024, ge=1024, le=256 * 1024 * 1024)
+    api_max_batch: int = Field(1000, ge=1, le=1000)
+    api_max_future_skew_seconds: int = Field(86_400, ge=0)
+    api_produce_timeout_seconds: float = Field(10.0, gt=0, le=120)
+    dedupe_horizon_days: int = Field(30, ge=1, le=400)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("pseudonym_master_key")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().encode()) < MIN_MASTER_KEY_BYTES:
+            raise ValueError(f"must be at least {MIN_MASTER_KEY_BYTES} bytes")
+        return value
+
+    def master_key(self) -> bytes:
+        """The pseudonym master key; a clear error when it is not configured."""
+        if self.pseudonym_master_key is None:
+            raise ConfigError(
+                "WARDSTREAM_PSEUDONYM_MASTER_KEY is not set: give every worker and the API "
+                f"the same secret of at least {MIN_MASTER_KEY_BYTES} bytes"
+            )
+        return self.pseudonym_master_key.get_secret_value().encode()
+
+
+def load_settings() -> Settings:
+    """Settings from the environment, with pydantic's errors turned into one ConfigError."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"WARDSTREAM_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise ConfigError(problems) from None

@@ -1,0 +1,1 @@
+"""PostgreSQL adapters (psycopg 3): migrations, sinks, tenants and API keys."""

@@ -1,0 +1,210 @@
+"""Fixtures for tests against the real Kafka broker and PostgreSQL.
+
+The stack is the one ``deploy/local/up.sh`` runs (started here if nothing
+answers, and stopped again at the end if this session started it). Services
+are real; each test gets its own tenant so tests never see each other's rows.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from confluent_kafka.admin import AdminClient
+
+from pipeline.kafka import topics
+from pipeline.settings import Settings
+from pipeline.storage.migrate import migrate
+from pipeline.storage.tenants import add_tenant, create_key
+from pipeline.topology import load_topology
+
+REPO = Path(__file__).resolve().parents[2]
+MASTER_KEY = "integration-tests-master-key-0123456789abcdef"
+
+
+def _reachable(host_port: str) -> bool:
+    host, _, port = host_port.rpartition(":")
+    try:
+        with socket.create_connection((host, int(port)), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def wait_until(check: Callable[[], Any], timeout: float, what: str, every: float = 0.5) -> Any:
+    """Poll ``check`` until it returns a truthy value; fail naming ``what``."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(every)
+    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what} (last: {last!r})")
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[dict[str, str]]:
+    kafka_port = os.environ.get("WARDSTREAM_KAFKA_PORT", "19092")
+    env = {
+        "WARDSTREAM_KAFKA_BOOTSTRAP": os.environ.get(
+            "WARDSTREAM_KAFKA_BOOTSTRAP", f"127.0.0.1:{kafka_port}"
+        ),
+        "WARDSTREAM_PG_DSN": os.environ.get(
+            "WARDSTREAM_PG_DSN",
+            "postgresql://wardstream:wardstream@127.0.0.1:"
+            f"{os.environ.get('WARDSTREAM_PG_PORT', '54329')}/wardstream",
+        ),
+    }
+    started = False
+    pg_host_port = env["WARDSTREAM_PG_DSN"].rsplit("@", 1)[1].split("/", 1)[0]
+    if not (_reachable(env["WARDSTREAM_KAFKA_BOOTSTRAP"]) and _reachable(pg_host_port)):
+        subprocess.run([str(REPO / "deploy/local/up.sh")], check=True)
+        started = True
+    migrate(env["WARDSTREAM_PG_DSN"])
+    settings = Settings(kafka_bootstrap=env["WARDSTREAM_KAFKA_BOOTSTRAP"],
+                        pg_dsn=env["WARDSTREAM_PG_DSN"])
+    topology = load_topology(settings.topology_file)
+    admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
+    topics.apply(admin, topics.plan(topology, topics.describe(admin, sorted(topology.topics))))
+    yield env
+    if started:
+        subprocess.run([str(REPO / "deploy/local/down.sh")], check=False)
+
+
+@pytest.fixture(scope="session")
+def settings(stack: dict[str, str]) -> Settings:
+    return Settings(
+        kafka_bootstrap=stack["WARDSTREAM_KAFKA_BOOTSTRAP"],
+        pg_dsn=stack["WARDSTREAM_PG_DSN"],
+        pseudonym_master_key=MASTER_KEY,
+    )
+
+
+@pytest.fixture
+def db(settings: Settings) -> Iterator[psycopg.Connection]:
+    with psycopg.connect(settings.pg_dsn.get_secret_value(), autocommit=True) as conn:
+        yield conn
+
+
+@dataclass
+class Tenant:
+    tenant_id: str
+    api_key: str
+
+
+@pytest.fixture
+def tenant(db: psycopg.Connection) -> Tenant:
+    tenant_id = f"t-{secrets.token_hex(4)}"
+    add_tenant(db, tenant_id, "integration test")
+    return Tenant(tenant_id, create_key(db, tenant_id, ["ingest"]))
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Process:
+    """A ``wardstream`` subprocess with its log file."""
+
+    args: list[str]
+    env: dict[str, str]
+    log_path: Path
+    popen: subprocess.Popen[bytes] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def start(self) -> Process:
+        with self.log_path.open("ab") as log:
+            self.popen = subprocess.Popen(
+                [sys.executable, "-m", "pipeline.cli", *self.args],
+                env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=REPO,
+                start_new_session=True,
+            )
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown hooks, no final commit."""
+        assert self.popen is not None
+        os.killpg(self.popen.pid, signal.SIGKILL)
+        self.popen.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.popen is None or self.popen.poll() is not None:
+            return
+        os.killpg(self.popen.pid, signal.SIGTERM)
+        try:
+            self.popen.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.popen.pid, signal.SIGKILL)
+            self.popen.wait(timeout=10)
+
+    def running(self) -> bool:
+        """True while the process lives; fails the test with its log if it died."""
+        assert self.popen is not None
+        if self.popen.poll() is not None:
+            raise AssertionError(
+                f"wardstream {' '.join(self.args)} exited with {self.popen.returncode}:\n"
+                + self.log_tail()
+            )
+        return True
+
+    def log_tail(self, lines: int = 40) -> str:
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def _process_env(stack: dict[str, str], **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WARDSTREAM_")}
+    env.update(stack)
+    env["WARDSTREAM_PSEUDONYM_MASTER_KEY"] = MASTER_KEY
+    env["WARDSTREAM_LOG_LEVEL"] = "WARNING"
+    env.update(extra)
+    return env
+
+
+@pytest.fixture
+def worker_factory(
+    stack: dict[str, str], tmp_path: Path
+) -> Iterator[Callable[[], Process]]:
+    made: list[Process] = []
+
+    def make() -> Process:
+        index = len(made)
+        env = _process_env(
+            stack,
+            WARDSTREAM_WORKER_DATA_DIR=str(tmp_path / f"worker-{index}"),
+            WARDSTREAM_WORKER_WEB_PORT=str(_free_port()),
+        )
+        process = Process(["worker"], env, tmp_path / f"worker-{index}.log")
+        made.append(process)
+        return process
+
+    yield make
+    for process in made:
+        process.stop()
+
+
+@pytest.fixture
+def api(stack: dict[str, str], tmp_path: Path) -> Iterator[str]:
+    port = _free_port()
+    process = Process(["api", "--port", str(port)], _process_env(stack),
+                      tmp_path / "api.log").start()
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until(lambda: _reachable(f"127.0.0.1:{port}"), 30, "the API to listen")
+        yield base
+    finally:
+        process.stop()
