@@ -32,9 +32,12 @@ def messages(tenant_id: str, count: int, prefix: str = "m") -> list[dict[str, An
     ]
 
 
-def produce(bootstrap: str, topic: str, records: list[tuple[bytes | None, bytes]]) -> None:
+def produce(
+    bootstrap: str, topic: str, records: list[tuple[bytes | None, bytes]],
+    compression: str = "none",
+) -> None:
     producer = Producer({"bootstrap.servers": bootstrap, "acks": "all",
-                         "enable.idempotence": True})
+                         "enable.idempotence": True, "compression.type": compression})
     for key, value in records:
         producer.produce(topic, key=key, value=value)
     assert producer.flush(30) == 0

@@ -71,3 +71,18 @@ def test_json_and_avro_arrive_once_and_bad_records_are_dead_letters(
         "SELECT value FROM identity_map WHERE tenant_id = %s AND kind = 'user' AND pseudonym = %s",
         (tenant.tenant_id, actor)).fetchone()
     assert raw == ("user-3",)
+
+
+def test_every_compression_codec_a_platform_may_use_is_read(
+    settings: Settings, tenant: Tenant, db: psycopg.Connection,
+    worker_factory: Callable[[], Process],
+) -> None:
+    codecs = ["gzip", "snappy", "lz4", "zstd"]
+    events = messages(tenant.tenant_id, 40, prefix="z")
+    for index, codec in enumerate(codecs):
+        produce(settings.kafka_bootstrap, "events.raw.json",
+                as_json_records(events[index * 10:(index + 1) * 10]), compression=codec)
+    worker = worker_factory().start()
+    expected = sorted(e["event_id"] for e in events)
+    wait_until(lambda: worker.running() and stored_ids(db, tenant.tenant_id) == expected, 120,
+               "events produced with every codec")
