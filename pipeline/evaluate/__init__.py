@@ -1,0 +1,1 @@
+"""Judging detection against ground truth: metrics, the word-list baseline, the report."""
