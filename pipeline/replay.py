@@ -52,13 +52,18 @@ def _dump(handle: IO[str], record: dict[str, Any]) -> None:
     handle.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
 
 
-def _lines(handle: IO[bytes]) -> Iterator[tuple[int, bytes]]:
+def read_lines(handle: IO[bytes]) -> Iterator[tuple[int, bytes]]:
+    """Numbered lines of a JSON Lines file, line endings removed."""
     for number, raw in enumerate(handle, start=1):
         yield number, raw.rstrip(b"\r\n") if raw.endswith(b"\n") else raw
 
 
-class _Reader:
-    """Accepts or rejects each line; remembers who the pseudonyms are."""
+class EventReader:
+    """Accepts or rejects each line; remembers who the pseudonyms are.
+
+    ``evaluate`` and ``bench`` read event files through this class too, so every
+    tool applies the same contract, dedupe and pseudonymisation as replay.
+    """
 
     def __init__(self, rejected: IO[str]) -> None:
         self.rejected = rejected
@@ -149,8 +154,8 @@ def run(args: argparse.Namespace) -> int:
         except OSError as exc:
             return _fail(f"cannot write to {out}: {exc.strerror}")
         with rejected:
-            reader = _Reader(rejected)
-            for line, raw in _lines(source):
+            reader = EventReader(rejected)
+            for line, raw in read_lines(source):
                 reader.take(line, raw)
     events = sorted(reader.events, key=lambda e: e.occurred_at_us)
     engine = Engine(config, model)
