@@ -160,13 +160,18 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
         ("pipeline.replay", "replay events through the detection core (shared/spec/replay.md)"),
         ("pipeline.simulate.command", "write a synthetic platform and its ground truth"),
         ("pipeline.evaluate.command", "measure detection against ground truth, beside a word list"),
+        ("pipeline.bench.command", "benchmarks that print figures and ratios"),
     ):
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError:
             continue
-        name = {"pipeline.replay": "replay", "pipeline.simulate.command": "simulate",
-                "pipeline.evaluate.command": "evaluate"}[module_name]
+        name = {
+            "pipeline.replay": "replay",
+            "pipeline.simulate.command": "simulate",
+            "pipeline.evaluate.command": "evaluate",
+            "pipeline.bench.command": "bench",
+        }[module_name]
         sub = commands.add_parser(name, help=help_text, description=help_text)
         module.add_arguments(sub)
         sub.set_defaults(handler_name=name, standalone=module.run)
