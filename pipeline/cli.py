@@ -20,6 +20,16 @@ EXIT_USAGE = 2
 
 Handler = Callable[[argparse.Namespace, Settings], int]
 
+# Commands that need no services or settings: each module has add_arguments and run.
+_STANDALONE = (
+    ("replay", "pipeline.replay",
+     "replay events through the detection core (shared/spec/replay.md)"),
+    ("simulate", "pipeline.simulate.command", "write a synthetic platform and its ground truth"),
+    ("evaluate", "pipeline.evaluate.command",
+     "measure detection against ground truth, beside a word list"),
+    ("bench", "pipeline.bench.command", "benchmarks that print figures and ratios"),
+)
+
 
 def _worker(args: argparse.Namespace, settings: Settings) -> int:
     from agents.app import run_worker  # imported here: faust is heavy and only workers need it
@@ -156,22 +166,8 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     produce.add_argument("file")
     produce.add_argument("--format", choices=["json", "avro"], default="json")
     produce.add_argument("--quiet", action="store_true")
-    for module_name, help_text in (
-        ("pipeline.replay", "replay events through the detection core (shared/spec/replay.md)"),
-        ("pipeline.simulate.command", "write a synthetic platform and its ground truth"),
-        ("pipeline.evaluate.command", "measure detection against ground truth, beside a word list"),
-        ("pipeline.bench.command", "benchmarks that print figures and ratios"),
-    ):
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError:
-            continue
-        name = {
-            "pipeline.replay": "replay",
-            "pipeline.simulate.command": "simulate",
-            "pipeline.evaluate.command": "evaluate",
-            "pipeline.bench.command": "bench",
-        }[module_name]
+    for name, module_name, help_text in _STANDALONE:
+        module = importlib.import_module(module_name)
         sub = commands.add_parser(name, help=help_text, description=help_text)
         module.add_arguments(sub)
         sub.set_defaults(handler_name=name, standalone=module.run)
