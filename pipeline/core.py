@@ -74,8 +74,14 @@ class Engine:
         keys = route(event, profiles)
         signals: dict[str, list[Signal]] = {}
         threshold = self._threshold
+        shared_only = event.type == "message" and event.channel != "private"
+        at_us = event.occurred_at_us
         for key in keys.pairs:
-            state, p_emitted = pair_step(key, self.pairs.get(key), staged, profiles, threshold)
+            current = self.pairs.get(key)
+            if (shared_only and current is not None
+                    and 0 <= current.first_shared_at_us <= at_us):
+                continue  # pair_step would change nothing: an earlier shared post is known
+            state, p_emitted = pair_step(key, current, staged, profiles, threshold)
             self.pairs[key] = decode_pair(encode_pair(state)) if self.roundtrip_states else state
             for p_signal in p_emitted:
                 signals.setdefault(p_signal.actor, []).append(p_signal)

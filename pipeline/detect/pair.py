@@ -178,32 +178,31 @@ def _record_stages(state: PairState, direction: int, at_us: int, stages: tuple[i
                 state.stage_first_min[index] = minute
 
 
-def _weekly(state: PairState) -> list[int]:
-    """Messages both ways in each of the ring's four weeks, oldest first."""
+def _ring_figures(state: PairState, direction: int) -> tuple[list[int], int, int, int, int, int]:
+    """One pass over the ring for ``direction``: (messages both ways per week oldest
+    first, recent night per mille, earlier night per mille or -1, recent messages,
+    own messages in 28 days, the other side's messages in 28 days)."""
     weeks = [0, 0, 0, 0]
+    recent = recent_night = earlier = earlier_night = others = 0
     ring = state.ring
+    head = state.head_day
+    night_index = 2 + direction
+    other_index = 1 - direction
     for back in range(RING_DAYS):
-        base = ((state.head_day - back) % RING_DAYS) * _SLOT
-        weeks[3 - back // 7] += ring[base] + ring[base + 1]
-    return weeks
-
-
-def _night_figures(state: PairState, direction: int) -> tuple[int, int, int]:
-    """(recent per mille, earlier per mille or -1, recent messages) for ``direction``."""
-    recent = recent_night = earlier = earlier_night = 0
-    ring = state.ring
-    for back in range(RING_DAYS):
-        base = ((state.head_day - back) % RING_DAYS) * _SLOT
-        sent, night = ring[base + direction], ring[base + 2 + direction]
+        base = ((head - back) % RING_DAYS) * _SLOT
+        sent = ring[base + direction]
+        received = ring[base + other_index]
+        others += received
+        weeks[3 - back // 7] += sent + received
         if back < 7:
             recent += sent
-            recent_night += night
+            recent_night += ring[base + night_index]
         else:
             earlier += sent
-            earlier_night += night
+            earlier_night += ring[base + night_index]
     recent_pm = recent_night * 1000 // recent if recent else 0
     earlier_pm = earlier_night * 1000 // earlier if earlier else NONE
-    return recent_pm, earlier_pm, recent
+    return weeks, recent_pm, earlier_pm, recent, recent + earlier, others
 
 
 def _stage_figures(state: PairState, direction: int) -> tuple[int, int, int, int]:
@@ -233,8 +232,8 @@ def _signal(state: PairState, direction: int, sender: str, other: str, staged: S
     event = staged.event
     mask, order_pm, span_min, moments = _stage_figures(state, direction)
     reverse = _stage_figures(state, 1 - direction)[0]
-    weeks = _weekly(state)
-    night_recent, night_earlier, recent_msgs = _night_figures(state, direction)
+    weeks, night_recent, night_earlier, recent_msgs, own_28, other_28 = _ring_figures(
+        state, direction)
     migrated = NONE
     if (state.first_shared_at_us != NONE and state.first_private_at_us != NONE
             and state.first_shared_at_us < state.first_private_at_us
@@ -252,6 +251,7 @@ def _signal(state: PairState, direction: int, sender: str, other: str, staged: S
         latency_s=min(state.latency_s[direction], 0x7FFFFFFF),
         media_after_request=state.media_after_request[1 - direction],
         recent_stages=tuple(state.recent[base : base + N_STAGES]),
+        own_28=own_28, other_28=other_28,
     )
 
 

@@ -57,6 +57,8 @@ class PairSignal:
     latency_s: int  # actor's reply latency, EWMA in seconds (-1: unknown)
     media_after_request: int  # media other sent after actor first asked for a picture
     recent_stages: tuple[int, ...]  # EWMA of actor's per-message stage bytes for other
+    own_28: int = 0  # actor's messages to other in the 28-day ring
+    other_28: int = 0  # other's messages to actor in the 28-day ring
 
     @property
     def source(self) -> str:
@@ -110,7 +112,7 @@ class TargetSignal:
 
 Signal = PairSignal | ActorSignal | TargetSignal
 
-_PAIR_NUMBERS: Final = struct.Struct(f"<qBBBBHIH4HhhHHHiiH{N_STAGES}B")
+_PAIR_NUMBERS: Final = struct.Struct(f"<qBBBBHIH4HhhHHHiiH{N_STAGES}BHH")
 _ACTOR_NUMBERS: Final = struct.Struct("<qBi5HHHHHHH8BBq")
 _TARGET_NUMBERS: Final = struct.Struct("<qBBHB")
 _KIND: Final = struct.Struct("<B")
@@ -134,6 +136,7 @@ def encode_signal(signal: Signal) -> bytes:
                 signal.night_recent_pm, signal.night_earlier_pm, _clamp16(signal.recent_msgs),
                 _clamp16(signal.init_own), _clamp16(signal.init_other), signal.migrated_min,
                 signal.latency_s, _clamp16(signal.media_after_request), *signal.recent_stages,
+                _clamp16(signal.own_28), _clamp16(signal.other_28),
             ),
         ))
     if isinstance(signal, ActorSignal):
@@ -169,7 +172,8 @@ def read_signal(reader: Reader) -> Signal:
             stage_order_pm=n[5], stage_span_min=n[6], stage_msgs=n[7], weekly=tuple(n[8:12]),
             night_recent_pm=n[12], night_earlier_pm=n[13], recent_msgs=n[14], init_own=n[15],
             init_other=n[16], migrated_min=n[17], latency_s=n[18], media_after_request=n[19],
-            recent_stages=tuple(n[20:]),
+            recent_stages=tuple(n[20 : 20 + N_STAGES]), own_28=n[20 + N_STAGES],
+            other_28=n[21 + N_STAGES],
         )
     if kind == ACTOR:
         actor, tenant, event_id = (reader.string() for _ in range(3))

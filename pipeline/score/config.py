@@ -23,7 +23,7 @@ TIER_NAMES: Final = ("trusted", "watch", "restrict", "critical")
 SIGNAL_NAMES: Final = (
     "stages", "escalation", "night", "initiation", "migration", "register_shift",
     "media_after_request", "attention", "minor_fanout", "declined_requests", "reports",
-    "coordinated", "new_account",
+    "coordinated", "new_account", "asymmetry",
 )
 _TOP_KEYS: Final = frozenset({
     "version", "tiers", "alert_tier", "hysteresis_margin", "half_life_days", "repeat_factor",

@@ -21,6 +21,7 @@ from pipeline.score.features import (
     Term,
     earlier_weekly,
     minor_contacts,
+    reciprocity_factor,
     register_shift,
 )
 
@@ -96,6 +97,13 @@ def _initiation(s: PairSignal) -> str:
             f"{_account(s.other_band)} (a conversation starts after 6 hours of silence)")
 
 
+def _asymmetry(s: PairSignal) -> str:
+    total = s.own_28 + s.other_28
+    share = round(100 * s.own_28 / total) if total else 0
+    return (f"wrote {share}% of the {_plural(total, 'message')} exchanged with "
+            f"{_account(s.other_band)} in the last 28 days ({s.other_28} came back)")
+
+
 def _migration(s: PairSignal) -> str:
     return (f"moved {_account(s.other_band)} from a shared group or public conversation to "
             f"private messages ({_days(s.migrated_min)} after they first shared one)")
@@ -145,10 +153,10 @@ def _coordinated(s: TargetSignal) -> str:
     return f"{others} {verb} escalating contact with the same {_label(s.target_band)} account"
 
 
-def _gate_note(signal: Signal, term: Term) -> str:
-    if term.gate >= 1.0:
+def _gate_note(signal: Signal, age_gate: float) -> str:
+    if age_gate >= 0.999:
         return ""
-    weight = f"counted at {round(term.gate * 100)}% weight"
+    weight = f"counted at {round(age_gate * 100)}% weight"
     sender = signal.band if isinstance(signal, ActorSignal) else signal.sender_band
     reasons = []
     if sender == UNKNOWN:
@@ -167,7 +175,7 @@ def _gate_note(signal: Signal, term: Term) -> str:
 _PAIR_TEXT: dict[str, Callable[[PairSignal], str]] = {
     "stages": _stages, "escalation": _escalation, "night": _night,
     "initiation": _initiation, "migration": _migration,
-    "media_after_request": _media, "attention": _attention,
+    "media_after_request": _media, "attention": _attention, "asymmetry": _asymmetry,
 }
 
 
@@ -184,7 +192,15 @@ def explain(term: Term, signal: Signal, ctx: Context, config: ScoreConfig) -> st
                 "new_account": _new_account}[name](signal)
     else:
         text = _coordinated(signal)
-    notes = [note for note in (_gate_note(signal, term),) if note]
+    mutual = 1.0
+    two_way = ""
+    if isinstance(signal, PairSignal) and name not in ("asymmetry", "register_shift"):
+        mutual = reciprocity_factor(signal)
+        if mutual < 1.0:
+            two_way = (f"a two-way conversation ({signal.other_28} of "
+                       f"{signal.own_28 + signal.other_28} messages in 28 days came back), "
+                       f"counted at {round(mutual * 100)}% weight")
+    notes = [note for note in (_gate_note(signal, term.gate / mutual), two_way) if note]
     if ctx.cleared:
         notes.append(f"predates a reviewer's cleared decision, counted at "
                      f"{round(config.cleared_factor * 100)}% weight")

@@ -83,6 +83,31 @@ def night_value(signal: PairSignal) -> float:
     return level * rise * _clamp(signal.recent_msgs / 10.0)
 
 
+def sender_share(signal: PairSignal) -> float | None:
+    """The sender's share of the pair's messages in 28 days (None below 10 messages)."""
+    total = signal.own_28 + signal.other_28
+    if total < 10:
+        return None
+    return signal.own_28 / total
+
+
+def asymmetry_value(signal: PairSignal) -> float:
+    """One side doing the talking: sender's share 55% -> 0, 70% -> 1, times volume."""
+    share = sender_share(signal)
+    if share is None:
+        return 0.0
+    return _clamp((share - 0.55) / 0.15) * _clamp((signal.own_28 + signal.other_28) / 40.0)
+
+
+def reciprocity_factor(signal: PairSignal) -> float:
+    """How far a pair's volume and timing signals count: 1 when one side does the
+    talking, down to 0.4 when both write about as much (peers, family, couples)."""
+    share = sender_share(signal)
+    if share is None:
+        return 1.0
+    return 0.4 + 0.6 * _clamp((share - 0.52) / 0.1)
+
+
 def initiation_value(signal: PairSignal) -> float:
     sessions = signal.init_own + signal.init_other
     if sessions < 3:
@@ -143,7 +168,7 @@ def pair_terms(signal: PairSignal, config: ScoreConfig) -> list[Term]:
     g = pair_gate(signal, config)
     if g == 0.0:
         return []
-    return _terms([
+    found = _terms([
         ("stages", stage_value(signal, config)),
         ("escalation", escalation_value(signal)),
         ("night", night_value(signal)),
@@ -151,7 +176,8 @@ def pair_terms(signal: PairSignal, config: ScoreConfig) -> list[Term]:
         ("migration", 1.0 if signal.migrated_min >= 0 else 0.0),
         ("media_after_request", _clamp(signal.media_after_request / 2.0)),
         ("attention", attention_value(signal)),
-    ], g, config)
+    ], g * reciprocity_factor(signal), config)
+    return found + _terms([("asymmetry", asymmetry_value(signal))], g, config)
 
 
 def register_term(signal: PairSignal, baseline: tuple[int, ...] | None,
