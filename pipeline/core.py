@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from typing import Final
 
 from pipeline.detect.actor import ActorState, actor_step, decode_actor, encode_actor
-from pipeline.detect.annotate import annotate
+from pipeline.detect.annotate import StagedEvent, annotate
 from pipeline.detect.pair import PairState, decode_pair, encode_pair, pair_step
 from pipeline.detect.profiles import ProfileTable
 from pipeline.detect.routing import route
@@ -68,6 +68,8 @@ class Engine:
         """Run one event through every step it reaches; return the alerts it raised."""
         self.events += 1
         profiles = self.profiles
+        if event.type == "session":
+            return self._own_only(event)
         if event.type == "profile":
             profiles.apply(event)
         staged = annotate(event, self.model, profiles)
@@ -107,6 +109,19 @@ class Engine:
         if self.learn_online:
             self._learn(event)
         return alerts
+
+    def _own_only(self, event: NormalizedEvent) -> list[Alert]:
+        """An event that reaches only its actor's key (what ``route`` gives a session)."""
+        actor = event.actor
+        a_state, emitted = actor_step(actor, self.actors.get(actor), StagedEvent(event),
+                                      self.profiles)
+        self.actors[actor] = (decode_actor(encode_actor(a_state))
+                              if self.roundtrip_states else a_state)
+        if not emitted:
+            return []
+        r_state, raised = risk_step(actor, self.risks.get(actor), emitted, self.config)
+        self.risks[actor] = decode_risk(encode_risk(r_state)) if self.roundtrip_states else r_state
+        return raised
 
     def run(self, events: Iterable[NormalizedEvent]) -> list[Alert]:
         """Process events in the order given; return every alert in the order raised."""

@@ -36,6 +36,7 @@ from pipeline.detect.signals import (
 from pipeline.score.config import ScoreConfig
 from pipeline.score.explain import Context, explain
 from pipeline.score.features import Term, register_term, terms
+from pipeline.score.tally import Tally
 from pipeline.score.tiers import next_tier, tier_name
 
 FORMAT: Final = 2
@@ -92,10 +93,9 @@ class RiskState:
     sources: dict[str, Signal] = field(default_factory=dict)
     max_drivers: tuple[Driver, ...] = ()
     # Derived, not stored: undecayed terms per source for the current config, and
-    # their capped points with the register shift for the baseline they were made with.
+    # the incremental score over them.
     _terms: dict[str, list[Term]] = field(default_factory=dict, compare=False, repr=False)
-    _points: dict[str, tuple[tuple[int, ...] | None, list[tuple[str, float]]]] = field(
-        default_factory=dict, compare=False, repr=False)
+    _tally: Tally = field(default_factory=Tally, compare=False, repr=False)
 
 
 def encode_risk(state: RiskState) -> bytes:
@@ -183,7 +183,6 @@ def _trim(state: RiskState, config: ScoreConfig) -> None:
         for key in ranked[limit:]:
             del state.sources[key]
             state._terms.pop(key, None)
-            state._points.pop(key, None)
 
 
 def _parts(state: RiskState, config: ScoreConfig) -> dict[str, list[_Part]]:
@@ -255,58 +254,11 @@ def explanation_text(drivers: Sequence[Driver]) -> str:
     return text[0].upper() + text[1:] + "."
 
 
-def _points(state: RiskState, key: str, signal: Signal, baseline: tuple[int, ...] | None,
-            config: ScoreConfig) -> list[tuple[str, float]]:
-    """(name, capped undecayed points) of one source, register shift included; cached
-    per source and per baseline."""
-    cached = state._points.get(key)
-    if cached is not None and cached[0] == baseline:
-        return cached[1]
-    found = _source_terms(state, key, config)
-    signals = config.signals
-    points = [(t.name, min(t.points, signals[t.name].cap)) for t in found]
-    if isinstance(signal, PairSignal) and found:
-        shift = register_term(signal, baseline, config)
-        if shift is not None:
-            points.append((shift.name, min(shift.points, signals[shift.name].cap)))
-    state._points[key] = (baseline, points)
-    return points
-
-
 def _score_only(state: RiskState, config: ScoreConfig) -> float:
     """The score as of the state's clock (what ``evaluate`` gives, without drivers)."""
-    clock = state.clock_us
-    cleared_at = _cleared_at(state)
-    half_life_us = config.half_life_days * US_PER_DAY
-    baseline = _baseline(state)
-    by_name: dict[str, list[float]] = {}
-    for key, signal in state.sources.items():
-        points = _points(state, key, signal, baseline, config)
-        if not points:
-            continue
-        factor = 0.5 ** ((clock - signal.at_us) / half_life_us)
-        if signal.at_us <= cleared_at:
-            factor *= config.cleared_factor
-        for name, value in points:
-            found = by_name.get(name)
-            if found is None:
-                by_name[name] = [value * factor]
-            else:
-                found.append(value * factor)
-    if not by_name:
-        return 0.0
-    repeat = config.repeat_factor
-    signals = config.signals
-    totals = []
-    for name, values in by_name.items():
-        if len(values) == 1:
-            total = values[0]
-        else:
-            values.sort(reverse=True)
-            total = sum(v * repeat**k for k, v in enumerate(values))
-        totals.append(min(signals[name].cap, total))
-    totals.sort(reverse=True)
-    return round(min(100.0, sum(totals)), 1)
+    return state._tally.score(state.sources, state.clock_us, _baseline(state),
+                              _cleared_at(state),
+                              lambda key: _source_terms(state, key, config), config)
 
 
 def risk_step(
@@ -330,7 +282,6 @@ def risk_step(
         if current is None or signal.at_us >= current.at_us:
             state.sources[key] = signal
             state._terms.pop(key, None)
-            state._points.pop(key, None)
         if newest is None or signal.at_us >= newest.at_us:
             newest = signal
     if newest is None:
