@@ -45,7 +45,7 @@ class Tally:
     def score(self, sources: Mapping[str, Signal], clock_us: int, baseline: object,
               cleared_at_us: int, terms_of: TermsOf, config: ScoreConfig) -> float:
         """The score as of ``clock_us`` (0..100, one decimal)."""
-        half_life_us = config.half_life_days * 86_400_000_000
+        half_life_us = round(config.half_life_days * 86_400_000_000)
         grid = half_life_us * _GRID_HALF_LIVES
         ref_us = (clock_us // grid) * grid
         context = (cleared_at_us, ref_us)
@@ -85,7 +85,7 @@ class Tally:
                 self.by_name.pop(name, None)
         if not self.totals:
             return 0.0
-        decay = 0.5 ** ((clock_us - ref_us) / half_life_us)
+        decay = float(0.5 ** ((clock_us - ref_us) / half_life_us))
         signals = config.signals
         capped = sorted((min(signals[name].cap, total * decay)
                          for name, total in self.totals.items()), reverse=True)
@@ -111,7 +111,7 @@ def _anchored(signal: Signal, found: list[Term], baseline: object, cleared_at_us
                               config)
         if shift is not None:
             points.append((shift.name, min(shift.points, signals[shift.name].cap)))
-    factor = 2.0 ** ((signal.at_us - ref_us) / half_life_us)
+    factor = float(2.0 ** ((signal.at_us - ref_us) / half_life_us))
     if signal.at_us <= cleared_at_us:
         factor *= config.cleared_factor
     return [(name, value * factor) for name, value in points]
