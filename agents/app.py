@@ -35,6 +35,14 @@ def create_app(settings: Settings, topology: Topology | None = None) -> faust.Ap
         topic_disable_leader=True,
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
+        # On stop, do not wait for fetched-but-unacked events: agents ack only
+        # after their output is delivered, so after they stop such events can
+        # never be acked and the wait never ends. They are not committed and
+        # will be read again, which is the at-least-once contract.
+        stream_wait_empty=False,
+        # Faust's default linger of 0 ms sends nearly every record in its own
+        # request; profiling showed a fifth of the worker in socket writes.
+        producer_linger_ms=settings.worker_producer_linger_ms,
         web_enabled=True,
         web_port=settings.worker_web_port,
         web_bind="127.0.0.1",

@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     worker_data_dir: Path = REPO_ROOT / ".local" / "worker"
     worker_web_port: int = Field(6066, ge=1, le=65535)
     worker_session_timeout_seconds: float = Field(10.0, ge=6.0, le=300.0)
+    worker_producer_linger_ms: int = Field(10, ge=0, le=1000)
     topology_file: Path = REPO_ROOT / "topologies" / "topics.yaml"
     topic_replication: int | None = Field(None, ge=1, le=32)
     api_host: str = "127.0.0.1"
