@@ -28,6 +28,8 @@ _STANDALONE = (
     ("evaluate", "pipeline.evaluate.command",
      "measure detection against ground truth, beside a word list"),
     ("bench", "pipeline.bench.command", "benchmarks that print figures and ratios"),
+    ("demo", "pipeline.demo.command",
+     "stream a simulated platform through the local stack and show who is flagged"),
 )
 
 

@@ -87,15 +87,16 @@ def render(
     ]
     lines += [title.ljust(width) + "".join(v.rjust(col) for v in values)
               for title, values in rows]
-    full = reports["all"]
+    main_run, full = next(iter(reports.items()))
     lines += [
         "",
-        "missed (all signals): " + (", ".join(f"{role} {n}" for role, n in
+        f"missed ({main_run}): " + (", ".join(f"{role} {n}" for role, n in
                                               full.missed_roles.items()) or "none"),
-        "false alarms (all signals): " + (", ".join(f"{role} {n}" for role, n in
-                                                    full.false_positive_roles.items()) or "none"),
-        "",
-        "targets:",
+        f"false alarms ({main_run}): " + (", ".join(
+            f"{role} {n}" for role, n in full.false_positive_roles.items()) or "none"),
     ]
-    lines += [f"  [{'met' if ok else 'MISSED'}] {target}: {value}" for target, value, ok in checks]
+    if checks:
+        lines += ["", "targets:"]
+        lines += [f"  [{'met' if ok else 'MISSED'}] {target}: {value}"
+                  for target, value, ok in checks]
     return "\n".join(lines)

@@ -21,6 +21,7 @@ from typing import Any
 
 import psycopg
 import pytest
+import yaml
 from confluent_kafka.admin import AdminClient
 
 from pipeline.kafka import topics
@@ -54,8 +55,19 @@ def wait_until(check: Callable[[], Any], timeout: float, what: str, every: float
     raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what} (last: {last!r})")
 
 
+def _prefixed_topology(prefix: str) -> dict[str, Any]:
+    """The shipped topology with every topic renamed ``<prefix>.<name>``."""
+    document = yaml.safe_load((REPO / "topologies" / "topics.yaml").read_text(encoding="utf-8"))
+    document["topics"] = {f"{prefix}.{name}": spec for name, spec in document["topics"].items()}
+    for agent in document["agents"].values():
+        for ports in agent.values():
+            for port, name in ports.items():
+                ports[port] = f"{prefix}.{name}"
+    return document
+
+
 @pytest.fixture(scope="session")
-def stack() -> Iterator[dict[str, str]]:
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     kafka_port = os.environ.get("WARDSTREAM_KAFKA_PORT", "19092")
     env = {
         "WARDSTREAM_KAFKA_BOOTSTRAP": os.environ.get(
@@ -73,10 +85,15 @@ def stack() -> Iterator[dict[str, str]]:
         subprocess.run([str(REPO / "deploy/local/up.sh")], check=True)
         started = True
     migrate(env["WARDSTREAM_PG_DSN"])
-    settings = Settings(kafka_bootstrap=env["WARDSTREAM_KAFKA_BOOTSTRAP"],
-                        pg_dsn=env["WARDSTREAM_PG_DSN"])
-    topology = load_topology(settings.topology_file)
-    admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
+    # This session's own topics and consumer group: a backlog left by a demo or an
+    # earlier failed run can never delay or confuse these tests.
+    session = f"it{secrets.token_hex(3)}"
+    topology_file = tmp_path_factory.mktemp("topology") / "topics.yaml"
+    topology_file.write_text(yaml.safe_dump(_prefixed_topology(session)), encoding="utf-8")
+    env["WARDSTREAM_TOPOLOGY_FILE"] = str(topology_file)
+    env["WARDSTREAM_APP_ID"] = f"wardstream-{session}"
+    topology = load_topology(topology_file)
+    admin = AdminClient({"bootstrap.servers": env["WARDSTREAM_KAFKA_BOOTSTRAP"]})
     topics.apply(admin, topics.plan(topology, topics.describe(admin, sorted(topology.topics))))
     yield env
     if started:
@@ -89,7 +106,19 @@ def settings(stack: dict[str, str]) -> Settings:
         kafka_bootstrap=stack["WARDSTREAM_KAFKA_BOOTSTRAP"],
         pg_dsn=stack["WARDSTREAM_PG_DSN"],
         pseudonym_master_key=MASTER_KEY,
+        topology_file=Path(stack["WARDSTREAM_TOPOLOGY_FILE"]),
+        app_id=stack["WARDSTREAM_APP_ID"],
     )
+
+
+@pytest.fixture(scope="session")
+def raw_json_topic(settings: Settings) -> str:
+    return load_topology(settings.topology_file).port("normalize", "reads", "json")
+
+
+@pytest.fixture(scope="session")
+def raw_avro_topic(settings: Settings) -> str:
+    return load_topology(settings.topology_file).port("normalize", "reads", "avro")
 
 
 @pytest.fixture
@@ -141,6 +170,15 @@ class Process:
         assert self.popen is not None
         os.killpg(self.popen.pid, signal.SIGKILL)
         self.popen.wait(timeout=30)
+
+    def terminate(self, timeout: float) -> int | None:
+        """SIGTERM; the exit code, or None if the process still runs after ``timeout``."""
+        assert self.popen is not None
+        os.killpg(self.popen.pid, signal.SIGTERM)
+        try:
+            return self.popen.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None
 
     def stop(self) -> None:
         if self.popen is None or self.popen.poll() is not None:

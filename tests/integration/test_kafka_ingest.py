@@ -23,7 +23,7 @@ pytestmark = pytest.mark.integration
 
 def test_json_and_avro_arrive_once_and_bad_records_are_dead_letters(
     settings: Settings, tenant: Tenant, db: psycopg.Connection,
-    worker_factory: Callable[[], Process],
+    worker_factory: Callable[[], Process], raw_json_topic: str, raw_avro_topic: str,
 ) -> None:
     events = messages(tenant.tenant_id, 60)
     json_part, avro_part = events[:40], events[40:]
@@ -36,9 +36,9 @@ def test_json_and_avro_arrive_once_and_bad_records_are_dead_letters(
                             "tenant_id": "nobody-xyz"}).encode()),
         (None, b"\xff\xfe\xfd" + tag),
     ]
-    produce(settings.kafka_bootstrap, "events.raw.json",
+    produce(settings.kafka_bootstrap, raw_json_topic,
             as_json_records(json_part) + as_json_records(json_part[:10]) + bad)
-    produce(settings.kafka_bootstrap, "events.raw.avro",
+    produce(settings.kafka_bootstrap, raw_avro_topic,
             [*as_avro_records(avro_part), (b"k5", garbage_avro)])
     worker = worker_factory().start()
 
@@ -75,12 +75,12 @@ def test_json_and_avro_arrive_once_and_bad_records_are_dead_letters(
 
 def test_every_compression_codec_a_platform_may_use_is_read(
     settings: Settings, tenant: Tenant, db: psycopg.Connection,
-    worker_factory: Callable[[], Process],
+    worker_factory: Callable[[], Process], raw_json_topic: str,
 ) -> None:
     codecs = ["gzip", "snappy", "lz4", "zstd"]
     events = messages(tenant.tenant_id, 40, prefix="z")
     for index, codec in enumerate(codecs):
-        produce(settings.kafka_bootstrap, "events.raw.json",
+        produce(settings.kafka_bootstrap, raw_json_topic,
                 as_json_records(events[index * 10:(index + 1) * 10]), compression=codec)
     worker = worker_factory().start()
     expected = sorted(e["event_id"] for e in events)

@@ -1,0 +1,1 @@
+"""``wardstream demo``: the main job, end to end on the local stack."""
