@@ -12,10 +12,9 @@ import secrets
 import signal
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ import pytest
 import yaml
 from confluent_kafka.admin import AdminClient
 
+from pipeline.demo.services import Child, free_port, start
 from pipeline.kafka import topics
 from pipeline.settings import Settings
 from pipeline.storage.migrate import migrate
@@ -140,40 +140,31 @@ def tenant(db: psycopg.Connection) -> Tenant:
     return Tenant(tenant_id, create_key(db, tenant_id, ["ingest"]))
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @dataclass
 class Process:
-    """A ``wardstream`` subprocess with its log file."""
+    """A ``wardstream`` subprocess with its log file (built on the demo's child handling)."""
 
     args: list[str]
     env: dict[str, str]
     log_path: Path
-    popen: subprocess.Popen[bytes] | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    child: Child | None = None
 
     def start(self) -> Process:
-        with self.log_path.open("ab") as log:
-            self.popen = subprocess.Popen(
-                [sys.executable, "-m", "pipeline.cli", *self.args],
-                env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=REPO,
-                start_new_session=True,
-            )
+        self.child = start(" ".join(self.args), self.args, self.env, self.log_path)
         return self
+
+    @property
+    def popen(self) -> subprocess.Popen[bytes]:
+        assert self.child is not None, "process not started"
+        return self.child.popen
 
     def kill(self) -> None:
         """SIGKILL: no shutdown hooks, no final commit."""
-        assert self.popen is not None
         os.killpg(self.popen.pid, signal.SIGKILL)
         self.popen.wait(timeout=30)
 
     def terminate(self, timeout: float) -> int | None:
         """SIGTERM; the exit code, or None if the process still runs after ``timeout``."""
-        assert self.popen is not None
         os.killpg(self.popen.pid, signal.SIGTERM)
         try:
             return self.popen.wait(timeout=timeout)
@@ -181,19 +172,12 @@ class Process:
             return None
 
     def stop(self) -> None:
-        if self.popen is None or self.popen.poll() is not None:
-            return
-        os.killpg(self.popen.pid, signal.SIGTERM)
-        try:
-            self.popen.wait(timeout=40)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.popen.pid, signal.SIGKILL)
-            self.popen.wait(timeout=10)
+        if self.child is not None:
+            self.child.stop()
 
     def running(self) -> bool:
         """True while the process lives; fails the test with its log if it died."""
-        assert self.popen is not None
-        if self.popen.poll() is not None:
+        if not self.child or not self.child.alive():
             raise AssertionError(
                 f"wardstream {' '.join(self.args)} exited with {self.popen.returncode}:\n"
                 + self.log_tail()
@@ -224,7 +208,7 @@ def worker_factory(
         env = _process_env(
             stack,
             WARDSTREAM_WORKER_DATA_DIR=str(tmp_path / f"worker-{index}"),
-            WARDSTREAM_WORKER_WEB_PORT=str(_free_port()),
+            WARDSTREAM_WORKER_WEB_PORT=str(free_port()),
         )
         process = Process(["worker"], env, tmp_path / f"worker-{index}.log")
         made.append(process)
@@ -237,7 +221,7 @@ def worker_factory(
 
 @pytest.fixture
 def api(stack: dict[str, str], tmp_path: Path) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     process = Process(["api", "--port", str(port)], _process_env(stack),
                       tmp_path / "api.log").start()
     base = f"http://127.0.0.1:{port}"
