@@ -57,7 +57,8 @@ def wait_until(check: Callable[[], Any], timeout: float, what: str, every: float
 
 def _prefixed_topology(prefix: str) -> dict[str, Any]:
     """The shipped topology with every topic renamed ``<prefix>.<name>``."""
-    document = yaml.safe_load((REPO / "topologies" / "topics.yaml").read_text(encoding="utf-8"))
+    document: dict[str, Any] = yaml.safe_load(
+        (REPO / "topologies" / "topics.yaml").read_text(encoding="utf-8"))
     document["topics"] = {f"{prefix}.{name}": spec for name, spec in document["topics"].items()}
     for agent in document["agents"].values():
         for ports in agent.values():
