@@ -16,6 +16,7 @@ from pipeline.storage.tenants import known_tenants
 from pipeline.topology import Topology
 
 log = logging.getLogger(__name__)
+_MAX_BACKOFF_SECONDS = 30.0
 
 
 @dataclass
@@ -32,7 +33,21 @@ class TenantDirectory:
             return known_tenants(conn)
 
     async def refresh(self) -> None:
-        self.tenants = await asyncio.to_thread(self._load)
+        """Reload the tenant list; while PostgreSQL is unreachable, wait and retry.
+
+        Raising here would crash the agent with an event in flight; waiting
+        applies back-pressure instead, as the PostgreSQL sink does.
+        """
+        backoff = 0.5
+        while True:
+            try:
+                self.tenants = await asyncio.to_thread(self._load)
+                break
+            except psycopg.OperationalError as exc:
+                log.warning("tenant list unavailable (%s); retrying in %.1fs",
+                            type(exc).__name__, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, _MAX_BACKOFF_SECONDS)
         self._refreshed_at = time.monotonic()
 
     async def is_known(self, tenant_id: str) -> bool:
