@@ -46,7 +46,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=42, help="simulator seed (default 42)")
-    parser.add_argument("--users", type=int, default=600)
+    parser.add_argument("--users", type=int, default=400)
     parser.add_argument("--weeks", type=int, default=4)
     parser.add_argument("--timeout", type=float, default=600.0,
                         help="seconds to wait for the pipeline to store every event")
