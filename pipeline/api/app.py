@@ -1,71 +1,33 @@
-"""The FastAPI application: ``POST /v1/events`` and health.
+"""The FastAPI application: ``POST /v1/events``, key management, health.
 
 Bodies are read with a hard byte cap before parsing, keys are checked against
-their SHA-256 in PostgreSQL (verified keys are cached for a short time), and
-the answer comes only after the broker acknowledged every record.
+their SHA-256 in PostgreSQL (``pipeline.api.auth``), every key is rate
+limited, and an ingest answer comes only after the broker acknowledged every
+record.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from pipeline.api.auth import Authenticator
 from pipeline.api.batch import BatchRejected, check_batch, to_records
 from pipeline.api.errors import ApiError
+from pipeline.api.keys import key_routes
 from pipeline.contract import parse_json
 from pipeline.errors import InvalidRecord
 from pipeline.kafka.producer import AckedProducer, ProduceFailed
 from pipeline.settings import Settings
-from pipeline.storage.tenants import ApiKeyIdentity, verify_key
 from pipeline.topology import load_topology
-
-_KEY_CACHE_SECONDS = 30.0
-
-
-class KeyChecker:
-    """Verifies bearer keys against PostgreSQL, caching positive answers briefly.
-
-    A revoked key therefore stops working within ``_KEY_CACHE_SECONDS``.
-    """
-
-    def __init__(self, dsn: str) -> None:
-        self._dsn = dsn
-        self._conn: psycopg.Connection | None = None
-        self._lock = asyncio.Lock()
-        self._cache: dict[str, tuple[float, ApiKeyIdentity]] = {}
-
-    def _verify(self, presented: str) -> ApiKeyIdentity | None:
-        if self._conn is None or self._conn.closed:
-            self._conn = psycopg.connect(self._dsn, autocommit=True, connect_timeout=10)
-        try:
-            return verify_key(self._conn, presented)
-        except psycopg.OperationalError:
-            self._conn.close()
-            raise
-
-    async def identify(self, presented: str) -> ApiKeyIdentity | None:
-        cached = self._cache.get(presented)
-        if cached is not None and time.monotonic() - cached[0] < _KEY_CACHE_SECONDS:
-            return cached[1]
-        async with self._lock:
-            identity = await asyncio.to_thread(self._verify, presented)
-        if identity is not None:
-            self._cache[presented] = (time.monotonic(), identity)
-        return identity
-
-    def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
 
 
 async def _read_capped(request: Request, limit: int) -> bytes:
@@ -85,7 +47,7 @@ async def _read_capped(request: Request, limit: int) -> bytes:
 def create_app(settings: Settings) -> FastAPI:
     topology = load_topology(settings.topology_file)
     raw_topic = topology.port("normalize", "reads", "json")
-    keys = KeyChecker(settings.pg_dsn.get_secret_value())
+    auth = Authenticator(settings.pg_dsn.get_secret_value())
     state: dict[str, AckedProducer] = {}
 
     @asynccontextmanager
@@ -95,7 +57,7 @@ def create_app(settings: Settings) -> FastAPI:
             yield
         finally:
             await asyncio.to_thread(state["producer"].close)
-            keys.close()
+            auth.close()
 
     app = FastAPI(title="wardstream", version="0.1.0", lifespan=lifespan)
 
@@ -114,23 +76,7 @@ def create_app(settings: Settings) -> FastAPI:
         field = ".".join(str(p) for p in first["loc"])
         return ApiError(400, "bad_request", str(first["msg"]), field=field).response()
 
-    async def authenticate(request: Request, scope: str) -> ApiKeyIdentity:
-        header = request.headers.get("authorization", "")
-        scheme, _, presented = header.partition(" ")
-        if scheme.lower() != "bearer" or not presented:
-            raise ApiError(401, "unauthorized", "send 'Authorization: Bearer <API key>'",
-                           headers={"WWW-Authenticate": "Bearer"})
-        try:
-            identity = await keys.identify(presented.strip())
-        except psycopg.OperationalError:
-            raise ApiError(503, "unavailable", "key store unavailable; retry shortly",
-                           headers={"Retry-After": "5"}) from None
-        if identity is None:
-            raise ApiError(401, "unauthorized", "the API key is unknown or revoked",
-                           headers={"WWW-Authenticate": "Bearer"})
-        if scope not in identity.scopes and "admin" not in identity.scopes:
-            raise ApiError(403, "forbidden", f"the API key lacks the '{scope}' scope")
-        return identity
+    app.include_router(key_routes(auth, settings.pg_dsn.get_secret_value()))
 
     @app.get("/healthz")
     async def health() -> dict[str, str]:
@@ -138,7 +84,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.post("/v1/events", status_code=202)
     async def ingest(request: Request) -> dict[str, Any]:
-        identity = await authenticate(request, "ingest")
+        identity = await auth.require(request, "ingest")
         body = await _read_capped(request, settings.api_max_body_bytes)
         try:
             parsed = parse_json(body, max_bytes=settings.api_max_body_bytes)

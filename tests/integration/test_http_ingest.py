@@ -9,7 +9,7 @@ import httpx
 import psycopg
 import pytest
 
-from pipeline.storage.tenants import create_key, revoke_key
+from pipeline.storage.tenants import add_tenant, create_key, revoke_key
 from tests.integration.conftest import Process, Tenant, wait_until
 from tests.integration.helpers import messages, stored_ids
 
@@ -97,3 +97,75 @@ def test_keys_are_checked(api: str, tenant: Tenant, db: psycopg.Connection) -> N
     stored = db.execute("SELECT key_hash FROM api_keys WHERE tenant_id = %s",
                         (tenant.tenant_id,)).fetchall()
     assert all(tenant.api_key.split("_", 2)[2].encode() not in bytes(r[0]) for r in stored)
+
+
+def test_admin_key_manages_its_tenants_keys_only(
+    api: str, tenant: Tenant, db: psycopg.Connection,
+) -> None:
+    admin = create_key(db, tenant.tenant_id, ["admin"])
+    headers = {"Authorization": f"Bearer {admin}"}
+    created = httpx.post(f"{api}/v1/keys", json={"scopes": ["ingest"], "label": "app"},
+                         headers=headers, timeout=30)
+    assert created.status_code == 201
+    new_key = created.json()["key"]
+    event = messages(tenant.tenant_id, 1, prefix="mk")[0]
+    assert post(api, new_key, event).status_code == 202
+
+    listed = httpx.get(f"{api}/v1/keys", headers=headers, timeout=30).json()["keys"]
+    assert {k["key_id"] for k in listed} >= {created.json()["key_id"]}
+    assert all("hash" not in k and "key" not in k for k in listed)
+
+    bad = httpx.post(f"{api}/v1/keys", json={"scopes": ["root"], "x": 1}, headers=headers,
+                     timeout=30)
+    assert bad.status_code == 422
+    assert {(e["field"], e["rule"]) for e in bad.json()["errors"]} == {
+        ("scopes[0]", "enum"), ("x", "unknown_field")}
+
+    other = f"t-other-{tenant.tenant_id}"
+    add_tenant(db, other)
+    foreign = create_key(db, other, ["ingest"])
+    gone = httpx.delete(f"{api}/v1/keys/{foreign.split('_')[1]}", headers=headers, timeout=30)
+    assert gone.status_code == 404
+    assert post(api, foreign, {**event, "tenant_id": other}).status_code == 202
+
+    assert httpx.get(f"{api}/v1/keys", headers={"Authorization": f"Bearer {new_key}"},
+                     timeout=30).status_code == 403
+    revoked = httpx.delete(f"{api}/v1/keys/{created.json()['key_id']}", headers=headers,
+                           timeout=30)
+    assert revoked.status_code == 204
+    assert post(api, new_key, event).status_code == 401
+
+
+def test_rotation_keeps_the_old_key_for_the_grace_period(
+    api: str, tenant: Tenant, db: psycopg.Connection,
+) -> None:
+    admin = create_key(db, tenant.tenant_id, ["admin"])
+    headers = {"Authorization": f"Bearer {admin}"}
+    event = messages(tenant.tenant_id, 1, prefix="rot")[0]
+    old = tenant.api_key
+    old_id = old.split("_")[1]
+    rotated = httpx.post(f"{api}/v1/keys/{old_id}/rotate", json={"grace_seconds": 3600},
+                         headers=headers, timeout=30)
+    assert rotated.status_code == 201
+    body = rotated.json()
+    assert body["previous_key_id"] == old_id
+    assert post(api, old, event).status_code == 202          # still inside the grace period
+    assert post(api, body["key"], event).status_code == 202
+    now = httpx.post(f"{api}/v1/keys/{body['key_id']}/rotate", json={"grace_seconds": 0},
+                     headers=headers, timeout=30)
+    assert now.status_code == 201
+    assert post(api, body["key"], event).status_code == 401  # no grace: gone at once
+    assert post(api, now.json()["key"], event).status_code == 202
+
+
+def test_rate_limit_answers_429_with_retry_after(
+    api: str, tenant: Tenant, db: psycopg.Connection,
+) -> None:
+    slow = create_key(db, tenant.tenant_id, ["ingest"], rate_per_second=0.05, burst=2)
+    event = messages(tenant.tenant_id, 1, prefix="rl")[0]
+    answers = [post(api, slow, event) for _ in range(3)]
+    assert [a.status_code for a in answers] == [202, 202, 429]
+    assert answers[2].json()["error"] == "rate_limited"
+    assert 1 <= int(answers[2].headers["Retry-After"]) <= 20
+    # other keys of the tenant are not affected
+    assert post(api, tenant.api_key, event).status_code == 202
