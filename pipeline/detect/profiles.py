@@ -9,7 +9,7 @@ lookup) and :class:`ProfileTable` (a dict the harness updates).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from pipeline.detect.bands import CLAIMED, UNKNOWN, band_code, is_minor
@@ -25,6 +25,13 @@ class Profile:
     timezone: str | None = None
     account_created_at_us: int | None = None
     updated_at_us: int = 0
+    # Derived once: the band code steps read for every event (see band_code_of).
+    code: int = field(init=False, compare=False, repr=False, default=UNKNOWN)
+
+    def __post_init__(self) -> None:
+        band = self.age_band
+        code = band | CLAIMED if is_minor(band) and not self.age_trusted else band
+        object.__setattr__(self, "code", code)
 
 
 _TRUSTED_SOURCES = frozenset({"verified", "estimated"})
@@ -32,12 +39,7 @@ _TRUSTED_SOURCES = frozenset({"verified", "estimated"})
 
 def band_code_of(profile: Profile | None) -> int:
     """The profile's band code, flagged ``CLAIMED`` when it is a minor band only declared."""
-    if profile is None:
-        return UNKNOWN
-    band = profile.age_band
-    if is_minor(band) and not profile.age_trusted:
-        return band | CLAIMED
-    return band
+    return UNKNOWN if profile is None else profile.code
 
 
 class ProfileView(Protocol):
