@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import time
 from dataclasses import dataclass, field
 
 import psycopg
 
+from agents.retry import until_available
 from pipeline.avro import SchemaMap
 from pipeline.pseudonym import Pseudonymizer
 from pipeline.settings import Settings
 from pipeline.storage.tenants import known_tenants
 from pipeline.topology import Topology
-
-log = logging.getLogger(__name__)
-_MAX_BACKOFF_SECONDS = 30.0
 
 
 @dataclass
@@ -33,21 +29,7 @@ class TenantDirectory:
             return known_tenants(conn)
 
     async def refresh(self) -> None:
-        """Reload the tenant list; while PostgreSQL is unreachable, wait and retry.
-
-        Raising here would crash the agent with an event in flight; waiting
-        applies back-pressure instead, as the PostgreSQL sink does.
-        """
-        backoff = 0.5
-        while True:
-            try:
-                self.tenants = await asyncio.to_thread(self._load)
-                break
-            except psycopg.OperationalError as exc:
-                log.warning("tenant list unavailable (%s); retrying in %.1fs",
-                            type(exc).__name__, backoff)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, _MAX_BACKOFF_SECONDS)
+        self.tenants = await until_available(self._load, "tenant list")
         self._refreshed_at = time.monotonic()
 
     async def is_known(self, tenant_id: str) -> bool:

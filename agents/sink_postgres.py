@@ -12,7 +12,7 @@ restart replays it (upserts make that harmless).
 
 from __future__ import annotations
 
-import asyncio
+import functools
 import logging
 import os
 from typing import Any
@@ -21,6 +21,7 @@ import faust
 import psycopg
 
 from agents.context import WorkerContext
+from agents.retry import until_available
 from pipeline.avro import (
     DEAD_LETTER_SCHEMA_ID,
     IDENTITY_ENTRY_SCHEMA_ID,
@@ -32,7 +33,6 @@ from pipeline.storage.sink import SinkBatch, write_batch
 log = logging.getLogger(__name__)
 _BATCH = 500
 _WITHIN_SECONDS = 0.5
-_MAX_BACKOFF_SECONDS = 30.0
 EXIT_SINK_FAILURE = 70
 
 
@@ -86,20 +86,12 @@ def register(app: faust.App, ctx: WorkerContext) -> None:
         manual = stream.noack()
         async for events in manual.noack_take(_BATCH, within=_WITHIN_SECONDS):
             batch = _to_batch(ctx, list(events))
-            backoff = 0.5
-            while True:
-                try:
-                    await asyncio.to_thread(writer.write, batch)
-                    break
-                except psycopg.OperationalError as exc:
-                    log.warning("postgres unavailable (%s); retrying in %.1fs",
-                                type(exc).__name__, backoff)
-                    await asyncio.sleep(backoff)
-                    backoff = min(backoff * 2, _MAX_BACKOFF_SECONDS)
-                except psycopg.Error as exc:
-                    # Not transient: stop before this batch is acknowledged.
-                    log.critical("postgres rejected a batch (SQLSTATE %s); stopping so it "
-                                 "replays after the fault is fixed", exc.sqlstate)
-                    os._exit(EXIT_SINK_FAILURE)
+            try:
+                await until_available(functools.partial(writer.write, batch), "sink")
+            except psycopg.Error as exc:
+                # Not transient: stop before this batch is acknowledged.
+                log.critical("postgres rejected a batch (SQLSTATE %s); stopping so it "
+                             "replays after the fault is fixed", exc.sqlstate)
+                os._exit(EXIT_SINK_FAILURE)
             for event in events:
                 await manual.ack(event)
