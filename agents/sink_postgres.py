@@ -1,9 +1,9 @@
 """Agent ``sink_postgres``: normalised events, dead letters and identity entries -> PostgreSQL.
 
-Batches of up to ``_BATCH`` records are written in one transaction
+Batches of up to ``_BATCH`` records (or whatever arrived within
+``_WITHIN_SECONDS``) are written in one transaction
 (``pipeline.storage.sink.write_batch``); their events are acknowledged only
-after it commits (``noack_take``: Faust's ``take_events`` would ack a batch
-even when the write was interrupted), and Faust commits acknowledged offsets.
+after it commits, and Faust commits acknowledged offsets.
 A transient database fault (connection lost, server restarting) is retried
 with backoff for as long as it lasts: the stream waits, nothing is acked.
 Any other database error stops the process without acking the batch, so a
@@ -12,6 +12,7 @@ restart replays it (upserts make that harmless).
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 import os
@@ -79,13 +80,18 @@ def register(app: faust.App, ctx: WorkerContext) -> None:
     source = app.topic(*names, key_type=bytes, value_type=bytes,
                        key_serializer="raw", value_serializer="raw")
     writer = _Writer(ctx.settings.pg_dsn.get_secret_value())
+    pending: list[Any] = []
+    streams: list[Any] = []
+    lock = asyncio.Lock()
 
-    @app.agent(source, name="sink_postgres")
-    async def sink_postgres(stream: faust.StreamT[bytes]) -> None:
-        # noack_take leaves acking to us: events are acked only after the commit below.
-        manual = stream.noack()
-        async for events in manual.noack_take(_BATCH, within=_WITHIN_SECONDS):
-            batch = _to_batch(ctx, list(events))
+    async def flush() -> None:
+        """Write what is pending in one transaction, then ack exactly those events."""
+        async with lock:
+            if not pending or not streams:
+                return
+            events = list(pending)
+            pending.clear()
+            batch = _to_batch(ctx, events)
             try:
                 await until_available(functools.partial(writer.write, batch), "sink")
             except psycopg.Error as exc:
@@ -94,4 +100,20 @@ def register(app: faust.App, ctx: WorkerContext) -> None:
                              "replays after the fault is fixed", exc.sqlstate)
                 os._exit(EXIT_SINK_FAILURE)
             for event in events:
-                await manual.ack(event)
+                await streams[0].ack(event)
+
+    @app.agent(source, name="sink_postgres")
+    async def sink_postgres(stream: faust.StreamT[bytes]) -> None:
+        # Plain iteration with explicit acks: Faust's take()/noack_take() buffers
+        # were seen to stall every agent of the worker under load (one consumer
+        # feeds all agents, so one stuck channel blocks the rest).
+        manual = stream.noack()
+        streams[:] = [manual]
+        async for event in manual.events():
+            pending.append(event)
+            if len(pending) >= _BATCH:
+                await flush()
+
+    @app.timer(_WITHIN_SECONDS)
+    async def flush_idle_sink() -> None:
+        await flush()

@@ -193,7 +193,7 @@ def _process_env(stack: dict[str, str], **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("WARDSTREAM_")}
     env.update(stack)
     env["WARDSTREAM_PSEUDONYM_MASTER_KEY"] = MASTER_KEY
-    env["WARDSTREAM_LOG_LEVEL"] = "WARNING"
+    env["WARDSTREAM_LOG_LEVEL"] = "INFO"  # logs stay in the test's tmp dir, for diagnosis
     env.update(extra)
     return env
 
