@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 from dataclasses import dataclass, field
 
 import psycopg
 
-from agents.retry import until_available
 from pipeline.avro import SchemaMap
 from pipeline.pseudonym import Pseudonymizer
 from pipeline.settings import Settings
 from pipeline.storage.tenants import known_tenants
 from pipeline.topology import Topology
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -29,7 +32,7 @@ class TenantDirectory:
             return known_tenants(conn)
 
     async def refresh(self) -> None:
-        self.tenants = await until_available(self._load, "tenant list")
+        self.tenants = await asyncio.to_thread(self._load)
         self._refreshed_at = time.monotonic()
 
     async def is_known(self, tenant_id: str) -> bool:

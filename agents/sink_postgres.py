@@ -1,9 +1,9 @@
 """Agent ``sink_postgres``: normalised events, dead letters and identity entries -> PostgreSQL.
 
-Batches of up to ``_BATCH`` records (or whatever arrived within
-``_WITHIN_SECONDS``) are written in one transaction
+Batches of up to ``_BATCH`` records are written in one transaction
 (``pipeline.storage.sink.write_batch``); their events are acknowledged only
-after it commits, and Faust commits acknowledged offsets.
+after it commits (``noack_take``: Faust's ``take_events`` would ack a batch
+even when the write was interrupted), and Faust commits acknowledged offsets.
 A transient database fault (connection lost, server restarting) is retried
 with backoff for as long as it lasts: the stream waits, nothing is acked.
 Any other database error stops the process without acking the batch, so a
@@ -13,7 +13,6 @@ restart replays it (upserts make that harmless).
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import os
 from typing import Any
@@ -22,7 +21,6 @@ import faust
 import psycopg
 
 from agents.context import WorkerContext
-from agents.retry import until_available
 from pipeline.avro import (
     DEAD_LETTER_SCHEMA_ID,
     IDENTITY_ENTRY_SCHEMA_ID,
@@ -34,6 +32,7 @@ from pipeline.storage.sink import SinkBatch, write_batch
 log = logging.getLogger(__name__)
 _BATCH = 500
 _WITHIN_SECONDS = 0.5
+_MAX_BACKOFF_SECONDS = 30.0
 EXIT_SINK_FAILURE = 70
 
 
@@ -80,40 +79,27 @@ def register(app: faust.App, ctx: WorkerContext) -> None:
     source = app.topic(*names, key_type=bytes, value_type=bytes,
                        key_serializer="raw", value_serializer="raw")
     writer = _Writer(ctx.settings.pg_dsn.get_secret_value())
-    pending: list[Any] = []
-    streams: list[Any] = []
-    lock = asyncio.Lock()
-
-    async def flush() -> None:
-        """Write what is pending in one transaction, then ack exactly those events."""
-        async with lock:
-            if not pending or not streams:
-                return
-            events = list(pending)
-            pending.clear()
-            batch = _to_batch(ctx, events)
-            try:
-                await until_available(functools.partial(writer.write, batch), "sink")
-            except psycopg.Error as exc:
-                # Not transient: stop before this batch is acknowledged.
-                log.critical("postgres rejected a batch (SQLSTATE %s); stopping so it "
-                             "replays after the fault is fixed", exc.sqlstate)
-                os._exit(EXIT_SINK_FAILURE)
-            for event in events:
-                await streams[0].ack(event)
 
     @app.agent(source, name="sink_postgres")
     async def sink_postgres(stream: faust.StreamT[bytes]) -> None:
-        # Plain iteration with explicit acks: Faust's take()/noack_take() buffers
-        # were seen to stall every agent of the worker under load (one consumer
-        # feeds all agents, so one stuck channel blocks the rest).
+        # noack_take leaves acking to us: events are acked only after the commit below.
         manual = stream.noack()
-        streams[:] = [manual]
-        async for event in manual.events():
-            pending.append(event)
-            if len(pending) >= _BATCH:
-                await flush()
-
-    @app.timer(_WITHIN_SECONDS)
-    async def flush_idle_sink() -> None:
-        await flush()
+        async for events in manual.noack_take(_BATCH, within=_WITHIN_SECONDS):
+            batch = _to_batch(ctx, list(events))
+            backoff = 0.5
+            while True:
+                try:
+                    await asyncio.to_thread(writer.write, batch)
+                    break
+                except psycopg.OperationalError as exc:
+                    log.warning("postgres unavailable (%s); retrying in %.1fs",
+                                type(exc).__name__, backoff)
+                    await asyncio.sleep(backoff)
+                    backoff = min(backoff * 2, _MAX_BACKOFF_SECONDS)
+                except psycopg.Error as exc:
+                    # Not transient: stop before this batch is acknowledged.
+                    log.critical("postgres rejected a batch (SQLSTATE %s); stopping so it "
+                                 "replays after the fault is fixed", exc.sqlstate)
+                    os._exit(EXIT_SINK_FAILURE)
+            for event in events:
+                await manual.ack(event)
