@@ -67,7 +67,7 @@ def _prefixed_topology(prefix: str) -> dict[str, Any]:
     return document
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     kafka_port = os.environ.get("WARDSTREAM_KAFKA_PORT", "19092")
     env = {
@@ -86,8 +86,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
         subprocess.run([str(REPO / "deploy/local/up.sh")], check=True)
         started = True
     migrate(env["WARDSTREAM_PG_DSN"])
-    # This session's own topics and consumer group: a backlog left by a demo or an
-    # earlier failed run can never delay or confuse these tests.
+    # Each test module gets its own topics and consumer group: what one module
+    # leaves behind (a backlog, a stalled group) cannot reach another. See the
+    # session note on the open worker stall this isolation works around.
     session = f"it{secrets.token_hex(3)}"
     topology_file = tmp_path_factory.mktemp("topology") / "topics.yaml"
     topology_file.write_text(yaml.safe_dump(_prefixed_topology(session)), encoding="utf-8")
@@ -101,7 +102,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
         subprocess.run([str(REPO / "deploy/local/down.sh")], check=False)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def settings(stack: dict[str, str]) -> Settings:
     return Settings(
         kafka_bootstrap=stack["WARDSTREAM_KAFKA_BOOTSTRAP"],
@@ -112,12 +113,12 @@ def settings(stack: dict[str, str]) -> Settings:
     )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def raw_json_topic(settings: Settings) -> str:
     return load_topology(settings.topology_file).port("normalize", "reads", "json")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def raw_avro_topic(settings: Settings) -> str:
     return load_topology(settings.topology_file).port("normalize", "reads", "avro")
 
