@@ -67,9 +67,16 @@ def add_tenant(conn: psycopg.Connection, tenant_id: str, name: str = "") -> bool
     return cur.rowcount == 1
 
 
+_KNOWN_TENANTS = "SELECT tenant_id FROM tenants WHERE disabled_at IS NULL"
+
+
 def known_tenants(conn: psycopg.Connection) -> frozenset[str]:
-    rows = conn.execute("SELECT tenant_id FROM tenants WHERE disabled_at IS NULL").fetchall()
-    return frozenset(row[0] for row in rows)
+    return frozenset(row[0] for row in conn.execute(_KNOWN_TENANTS).fetchall())
+
+
+async def known_tenants_async(conn: psycopg.AsyncConnection) -> frozenset[str]:
+    cursor = await conn.execute(_KNOWN_TENANTS)
+    return frozenset(row[0] for row in await cursor.fetchall())
 
 
 def key_id_of(presented: str) -> str:

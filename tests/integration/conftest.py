@@ -12,6 +12,7 @@ import secrets
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -53,6 +54,17 @@ def wait_until(check: Callable[[], Any], timeout: float, what: str, every: float
             return last
         time.sleep(every)
     raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what} (last: {last!r})")
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    if report.when == "call":
+        item.stash[_CALL_FAILED] = report.failed
+    return report
+
+
+_CALL_FAILED = pytest.StashKey[bool]()
 
 
 def _prefixed_topology(prefix: str) -> dict[str, Any]:
@@ -186,6 +198,27 @@ class Process:
             )
         return True
 
+    def diagnose(self) -> str:
+        """Stacks of a live process and its log's tail.
+
+        SIGUSR1 makes a worker write every asyncio task's stack to its log (mode's
+        handler); py-spy adds every thread's Python stack (the consumer has its own).
+        """
+        parts = [f"--- wardstream {' '.join(self.args)} (pid {self.popen.pid})"]
+        if self.child is not None and self.child.alive():
+            if self.args[0] == "worker":
+                os.kill(self.popen.pid, signal.SIGUSR1)
+                time.sleep(2)
+            try:
+                py_spy = str(Path(sys.executable).with_name("py-spy"))
+                dump = subprocess.run([py_spy, "dump", "--pid", str(self.popen.pid)],
+                                      capture_output=True, text=True, timeout=30)
+                parts.append(dump.stdout + dump.stderr)
+            except (OSError, subprocess.TimeoutExpired) as exc:
+                parts.append(f"(no stack dump: {exc})")
+        parts.append(self.log_tail(400))
+        return "\n".join(parts)
+
     def log_tail(self, lines: int = 40) -> str:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
@@ -201,7 +234,7 @@ def _process_env(stack: dict[str, str], **extra: str) -> dict[str, str]:
 
 @pytest.fixture
 def worker_factory(
-    stack: dict[str, str], tmp_path: Path
+    stack: dict[str, str], tmp_path: Path, request: pytest.FixtureRequest
 ) -> Iterator[Callable[[], Process]]:
     made: list[Process] = []
 
@@ -217,6 +250,10 @@ def worker_factory(
         return process
 
     yield make
+    if request.node.stash.get(_CALL_FAILED, False):
+        # Shown under "Captured stdout teardown": what each worker was doing.
+        for process in made:
+            print(process.diagnose())
     for process in made:
         process.stop()
 
