@@ -168,7 +168,7 @@ class StageModel:
                    int(payload["learned"]))
 
     def save(self, path: Path) -> None:
-        path.write_bytes(pickle.dumps(self.to_payload(), protocol=5))
+        path.write_bytes(model_to_bytes(self))
 
 
 class _BuiltinsOnly(pickle.Unpickler):
@@ -182,13 +182,23 @@ def load_model(path: Path = SEED_MODEL_PATH) -> StageModel:
         data = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read model file ({exc.strerror})") from None
+    return model_from_bytes(data, str(path))
+
+
+def model_to_bytes(model: StageModel) -> bytes:
+    """The model file's bytes (what ``save`` writes and the ``models`` topic carries)."""
+    return pickle.dumps(model.to_payload(), protocol=5)
+
+
+def model_from_bytes(data: bytes, source: str = "model") -> StageModel:
+    """Parse model bytes; :class:`ConfigError` naming ``source`` when they are unusable."""
     try:
         payload = _BuiltinsOnly(io.BytesIO(data)).load()
     except (pickle.UnpicklingError, EOFError, ValueError) as exc:
-        raise ConfigError(f"{path}: not a valid model file ({exc})") from None
+        raise ConfigError(f"{source}: not a valid model file ({exc})") from None
     if not isinstance(payload, dict):
-        raise ConfigError(f"{path}: not a wardstream stage model")
-    return StageModel.from_payload(payload, str(path))
+        raise ConfigError(f"{source}: not a wardstream stage model")
+    return StageModel.from_payload(payload, source)
 
 
 def signal_bytes(signals: Mapping[str, float]) -> tuple[int, ...]:
