@@ -116,13 +116,18 @@ def _dedupe_identities(entries: Sequence[IdentityEntry]) -> list[IdentityEntry]:
     return sorted(unique.values(), key=lambda e: e.key)
 
 
+def insert_dead_letters(cur: psycopg.Cursor[Any], letters: Sequence[DeadLetter]) -> None:
+    """Insert dead letters inside the caller's transaction; a stored one is kept as it is."""
+    if letters:
+        cur.executemany(_INSERT_DEAD_LETTER, [_dead_letter_row(d) for d in letters])
+
+
 def write_batch(conn: psycopg.Connection, batch: SinkBatch) -> None:
     """Write ``batch`` in one transaction; raise ``psycopg.Error`` and write nothing on failure."""
     with conn.transaction(), conn.cursor() as cur:
         if batch.events:
             cur.executemany(_INSERT_EVENT, [_event_row(e) for e in batch.events])
-        if batch.dead_letters:
-            cur.executemany(_INSERT_DEAD_LETTER, [_dead_letter_row(d) for d in batch.dead_letters])
+        insert_dead_letters(cur, batch.dead_letters)
         if batch.identities:
             cur.executemany(
                 _UPSERT_IDENTITY, [_identity_row(e) for e in _dedupe_identities(batch.identities)]
