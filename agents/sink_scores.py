@@ -1,0 +1,65 @@
+"""Agent ``sink_scores``: scores and alerts -> PostgreSQL (history, latest, review queue).
+
+Reads the risk agent's ``scores`` and ``alerts`` topics (Avro, schemas 202 and
+203) and writes each batch in one transaction with
+``pipeline.storage.scores.write_scores``: score history, each user's latest
+score, alerts and the review queue. Batching, acking after the commit, and
+the retry and exit policy are the shared sink loop (``agents.sink_loop``).
+A record that does not decode as a score or an alert is stored as a dead
+letter (keyed by its topic/partition/offset) in the same transaction, so it
+is neither lost nor retried forever.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import faust
+
+from agents.context import WorkerContext
+from agents.sink_loop import Writer, drain
+from pipeline.avro import ALERT_SCHEMA_ID, SCORE_SCHEMA_ID, SchemaMap
+from pipeline.errors import FieldError, InvalidRecord
+from pipeline.ingest import dead_letter
+from pipeline.storage.scores import AlertRecord, ScoreBatch, ScoreRecord, write_scores
+
+log = logging.getLogger(__name__)
+
+
+def to_batch(schemas: SchemaMap, messages: list[Any]) -> ScoreBatch:
+    """Decode Kafka messages (``.topic``, ``.partition``, ``.offset``, ``.value``)."""
+    batch = ScoreBatch()
+    for message in messages:
+        try:
+            if message.value is None:
+                raise InvalidRecord([FieldError("(record)", "required", "empty record")])
+            schema_id, record = schemas.decode(message.value)
+            if schema_id == SCORE_SCHEMA_ID:
+                batch.scores.append(ScoreRecord.from_record(record))
+            elif schema_id == ALERT_SCHEMA_ID:
+                batch.alerts.append(AlertRecord.from_record(record))
+            else:
+                raise InvalidRecord([FieldError("(record)", "schema_id",
+                                                f"schema {schema_id} is not a score or alert")])
+        except InvalidRecord as exc:
+            position = f"{message.topic}/{message.partition}/{message.offset}"
+            log.error("sink_scores: undecodable record at %s (%s: %s)", position,
+                      exc.errors[0].field, exc.errors[0].rule)
+            batch.dead_letters.append(dead_letter(exc.errors, message.value or b"", position,
+                                                  int(time.time() * 1_000_000)))
+    return batch
+
+
+def register(app: faust.App, ctx: WorkerContext) -> None:
+    topo = ctx.topology
+    names = [topo.port("sink_scores", "reads", p) for p in ("scores", "alerts")]
+    source = app.topic(*names, key_type=bytes, value_type=bytes,
+                       key_serializer="raw", value_serializer="raw")
+    writer = Writer(ctx.settings.pg_dsn.get_secret_value(), write_scores)
+
+    @app.agent(source, name="sink_scores")
+    async def sink_scores(stream: faust.StreamT[bytes]) -> None:
+        await drain(stream, "sink_scores", writer,
+                    lambda events: to_batch(ctx.schemas, [e.message for e in events]))
