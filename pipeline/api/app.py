@@ -1,4 +1,4 @@
-"""The FastAPI application: ``POST /v1/events``, key management, health.
+"""The FastAPI application: ``POST /v1/events``, key management, reads, health.
 
 Bodies are read with a hard byte cap before parsing, keys are checked against
 their SHA-256 in PostgreSQL (``pipeline.api.auth``), every key is rate
@@ -23,6 +23,7 @@ from pipeline.api.auth import Authenticator
 from pipeline.api.batch import BatchRejected, check_batch, to_records
 from pipeline.api.errors import ApiError
 from pipeline.api.keys import key_routes
+from pipeline.api.reads import read_routes
 from pipeline.contract import parse_json
 from pipeline.errors import InvalidRecord
 from pipeline.kafka.producer import AckedProducer, ProduceFailed
@@ -77,6 +78,7 @@ def create_app(settings: Settings) -> FastAPI:
         return ApiError(400, "bad_request", str(first["msg"]), field=field).response()
 
     app.include_router(key_routes(auth, settings.pg_dsn.get_secret_value()))
+    app.include_router(read_routes(auth, settings))
 
     @app.get("/healthz")
     async def health() -> dict[str, str]:

@@ -9,37 +9,25 @@ is answered as not found, never as forbidden, so ids cannot be probed.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
-import psycopg
 from fastapi import APIRouter, Request, Response
 
 from pipeline.api import key_requests
 from pipeline.api.auth import Authenticator
+from pipeline.api.db import Database
 from pipeline.api.errors import ApiError
 from pipeline.contract import parse_json
 from pipeline.errors import InvalidRecord
 from pipeline.storage.tenants import create_key, key_id_of, list_keys, revoke_key, rotate_key
 
-T = TypeVar("T")
 _MAX_BODY = 4096
 
 
 def key_routes(auth: Authenticator, dsn: str) -> APIRouter:
     router = APIRouter()
 
-    def with_db(work: Callable[[psycopg.Connection], T]) -> T:
-        with psycopg.connect(dsn, autocommit=True, connect_timeout=10) as conn:
-            return work(conn)
-
-    async def run_db(work: Callable[[psycopg.Connection], T]) -> T:
-        try:
-            return await asyncio.to_thread(with_db, work)
-        except psycopg.OperationalError:
-            raise ApiError(503, "unavailable", "key store unavailable; retry shortly",
-                           headers={"Retry-After": "5"}) from None
+    run_db = Database(dsn, "key store").run
 
     async def body_of(request: Request) -> Any:
         raw = await request.body()

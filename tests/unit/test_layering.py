@@ -12,6 +12,8 @@ PURE_MODULES = [
     "pipeline.ingest",
     "pipeline.pseudonym",
     "pipeline.api.batch",
+    "pipeline.api.read_params",
+    "pipeline.pair_analysis",
 ]
 FORBIDDEN = ["faust", "aiokafka", "psycopg", "fastapi", "mode", "starlette"]
 
