@@ -11,10 +11,24 @@ import logging
 import faust
 from faust.worker import Worker
 
-from agents import dedupe, normalize, sink_postgres
+from agents import (
+    dedupe,
+    models,
+    normalize,
+    risk,
+    route,
+    sink_postgres,
+    sink_scores,
+    steps,
+    trainer,
+)
 from agents.context import TenantDirectory, WorkerContext
+from agents.models import ModelHolder
+from agents.tables import NamedChangelogGlobalTable
 from pipeline.avro import load_schema_map
+from pipeline.detect.text.model import load_model
 from pipeline.pseudonym import Pseudonymizer
+from pipeline.score.config import load_config
 from pipeline.settings import Settings
 from pipeline.topology import Topology, load_topology
 
@@ -43,6 +57,7 @@ def create_app(settings: Settings, topology: Topology | None = None) -> faust.Ap
         # Faust's default linger of 0 ms sends nearly every record in its own
         # request; profiling showed a fifth of the worker in socket writes.
         producer_linger_ms=settings.worker_producer_linger_ms,
+        GlobalTable=NamedChangelogGlobalTable,
         web_enabled=True,
         web_port=settings.worker_web_port,
         web_bind="127.0.0.1",
@@ -58,10 +73,19 @@ def create_app(settings: Settings, topology: Topology | None = None) -> faust.Ap
         schemas=load_schema_map(),
         pseudonyms=Pseudonymizer(settings.master_key()),
         tenants=TenantDirectory(settings.pg_dsn.get_secret_value()),
+        config=load_config(settings.score_config_file),
     )
+    holder = ModelHolder(load_model())
     normalize.register(app, context)
     dedupe.register(app, context)
     sink_postgres.register(app, context)
+    sink_scores.register(app, context)
+    models.register(app, context, holder)
+    route.register(app, context, holder)
+    steps.register(app, context)
+    risk.register(app, context)
+    if settings.trainer_enabled:
+        trainer.register(app, context, holder)
     return app
 
 

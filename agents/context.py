@@ -11,6 +11,7 @@ import psycopg
 
 from pipeline.avro import SchemaMap
 from pipeline.pseudonym import Pseudonymizer
+from pipeline.score.config import ScoreConfig
 from pipeline.settings import Settings
 from pipeline.storage.tenants import known_tenants_async
 from pipeline.topology import Topology
@@ -68,3 +69,4 @@ class WorkerContext:
     schemas: SchemaMap
     pseudonyms: Pseudonymizer
     tenants: TenantDirectory
+    config: ScoreConfig

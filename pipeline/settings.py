@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     api_max_future_skew_seconds: int = Field(86_400, ge=0)
     api_produce_timeout_seconds: float = Field(10.0, gt=0, le=120)
     dedupe_horizon_days: int = Field(30, ge=1, le=400)
+    # Detection: the scoring configuration (YAML; the packaged defaults when unset) and
+    # whether this worker's trainer learns from moderation decisions on `labels`.
+    score_config_file: Path | None = None
+    trainer_enabled: bool = True
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @field_validator("pseudonym_master_key")

@@ -16,7 +16,9 @@ import yaml
 from pipeline.errors import ConfigError
 
 Cleanup = Literal["delete", "compact"]
-_TOPIC_KEYS = {"doc", "partitions", "replication", "cleanup", "retention_ms"}
+_TOPIC_KEYS = {
+    "doc", "partitions", "replication", "cleanup", "retention_ms", "max_message_bytes",
+}
 _AGENT_KEYS = {"reads", "writes", "tables"}
 
 
@@ -28,10 +30,14 @@ class TopicSpec:
     cleanup: Cleanup
     retention_ms: int
     doc: str = ""
+    max_message_bytes: int | None = None
 
     def configs(self) -> dict[str, str]:
         """The broker-side topic configs this spec fixes."""
-        return {"cleanup.policy": self.cleanup, "retention.ms": str(self.retention_ms)}
+        configs = {"cleanup.policy": self.cleanup, "retention.ms": str(self.retention_ms)}
+        if self.max_message_bytes is not None:
+            configs["max.message.bytes"] = str(self.max_message_bytes)
+        return configs
 
 
 @dataclass(frozen=True)
@@ -123,6 +129,10 @@ def parse_topology(document: Any, where: str = "topology") -> Topology:
             cleanup=cleanup,
             retention_ms=retention,
             doc=str(raw.get("doc", "")),
+            max_message_bytes=(
+                None if "max_message_bytes" not in raw else _int(
+                    f"{key}.max_message_bytes", raw["max_message_bytes"], 1024, 64 * 1024 * 1024)
+            ),
         )
     agents: dict[str, AgentSpec] = {}
     for name, raw in (document.get("agents") or {}).items():

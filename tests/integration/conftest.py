@@ -67,10 +67,15 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 _CALL_FAILED = pytest.StashKey[bool]()
 
 
-def _prefixed_topology(prefix: str) -> dict[str, Any]:
-    """The shipped topology with every topic renamed ``<prefix>.<name>``."""
+def _prefixed_topology(prefix: str, partitions: int | None = None) -> dict[str, Any]:
+    """The shipped topology with every topic renamed ``<prefix>.<name>`` (and, if
+    ``partitions`` is given, that many partitions for every topic)."""
     document: dict[str, Any] = yaml.safe_load(
         (REPO / "topologies" / "topics.yaml").read_text(encoding="utf-8"))
+    if partitions is not None:
+        document["defaults"]["partitions"] = partitions
+        for spec in document["topics"].values():
+            spec["partitions"] = partitions
     document["topics"] = {f"{prefix}.{name}": spec for name, spec in document["topics"].items()}
     for agent in document["agents"].values():
         for ports in agent.values():
@@ -80,7 +85,9 @@ def _prefixed_topology(prefix: str) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+def stack(tmp_path_factory: pytest.TempPathFactory,
+          request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
+    """The stack, with this module's own topics (a module may set ``TOPIC_PARTITIONS``)."""
     kafka_port = os.environ.get("WARDSTREAM_KAFKA_PORT", "19092")
     env = {
         "WARDSTREAM_KAFKA_BOOTSTRAP": os.environ.get(
@@ -103,7 +110,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     # session note on the open worker stall this isolation works around.
     session = f"it{secrets.token_hex(3)}"
     topology_file = tmp_path_factory.mktemp("topology") / "topics.yaml"
-    topology_file.write_text(yaml.safe_dump(_prefixed_topology(session)), encoding="utf-8")
+    partitions = getattr(request.module, "TOPIC_PARTITIONS", None)
+    topology_file.write_text(yaml.safe_dump(_prefixed_topology(session, partitions)),
+                             encoding="utf-8")
     env["WARDSTREAM_TOPOLOGY_FILE"] = str(topology_file)
     env["WARDSTREAM_APP_ID"] = f"wardstream-{session}"
     topology = load_topology(topology_file)
@@ -235,15 +244,17 @@ def _process_env(stack: dict[str, str], **extra: str) -> dict[str, str]:
 @pytest.fixture
 def worker_factory(
     stack: dict[str, str], tmp_path: Path, request: pytest.FixtureRequest
-) -> Iterator[Callable[[], Process]]:
+) -> Iterator[Callable[..., Process]]:
     made: list[Process] = []
 
-    def make() -> Process:
+    def make(**extra: str) -> Process:
+        """A worker with its own data dir and port; ``extra`` adds environment."""
         index = len(made)
         env = _process_env(
             stack,
             WARDSTREAM_WORKER_DATA_DIR=str(tmp_path / f"worker-{index}"),
             WARDSTREAM_WORKER_WEB_PORT=str(free_port()),
+            **extra,
         )
         process = Process(["worker"], env, tmp_path / f"worker-{index}.log")
         made.append(process)

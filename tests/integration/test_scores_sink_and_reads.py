@@ -4,8 +4,6 @@ read endpoints on them: score, history, queue, a pair's analysis; tenant isolati
 from __future__ import annotations
 
 import secrets
-import subprocess
-import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -14,10 +12,8 @@ import httpx
 import psycopg
 import pytest
 
-import agents.app
 from pipeline.avro import ALERT_SCHEMA_ID, SCORE_SCHEMA_ID, load_schema_map
 from pipeline.core import Engine
-from pipeline.demo.services import Child
 from pipeline.detect.routing import pair_key
 from pipeline.detect.scenario import Scenario, at, grooming_sequence
 from pipeline.detect.signals import PairSignal
@@ -29,7 +25,7 @@ from pipeline.storage.scores import AlertRecord, ScoreBatch, ScoreRecord, write_
 from pipeline.storage.sink import SinkBatch, write_batch
 from pipeline.storage.tenants import add_tenant, create_key
 from pipeline.topology import load_topology
-from tests.integration.conftest import MASTER_KEY, REPO, Process, Tenant, wait_until
+from tests.integration.conftest import MASTER_KEY, Process, Tenant, wait_until
 from tests.integration.helpers import produce
 
 pytestmark = pytest.mark.integration
@@ -315,18 +311,6 @@ def test_reads_need_a_key_with_the_read_scope(api: str, tenant: Tenant) -> None:
 # --- through Kafka ------------------------------------------------------------------------
 
 
-def start_scores_worker(process: Process) -> Process:
-    """``wardstream worker`` once it registers sink_scores; until then the test wrapper."""
-    if hasattr(agents.app, "sink_scores"):
-        return process.start()
-    with process.log_path.open("ab") as log:
-        popen = subprocess.Popen(
-            [sys.executable, "-m", "tests.integration.scores_worker"], cwd=REPO,
-            env=process.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    process.child = Child("scores worker", popen, process.log_path)
-    return process
-
-
 def test_records_on_the_topics_reach_the_tables_once(
     settings: Settings, db: psycopg.Connection, tenant: Tenant,
     worker_factory: Callable[[], Process],
@@ -348,7 +332,7 @@ def test_records_on_the_topics_reach_the_tables_once(
     produce(settings.kafka_bootstrap, scores_topic, framed_scores + framed_scores
             + [(b"junk", garbage)])
     produce(settings.kafka_bootstrap, alerts_topic, framed_alerts + framed_alerts)
-    worker = start_scores_worker(worker_factory())
+    worker = worker_factory().start()
 
     def stored() -> tuple[int, int, int, int] | None:
         counts = (

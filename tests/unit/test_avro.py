@@ -61,7 +61,10 @@ def test_schema_ids_never_change_meaning() -> None:
               "3": "event_session.v1.avsc", "4": "event_profile.v1.avsc",
               "5": "event_media.v1.avsc", "6": "event_report.v1.avsc",
               "7": "event_moderation.v1.avsc", "100": "normalized_event.v1.avsc",
-              "101": "dead_letter.v1.avsc", "102": "identity_entry.v1.avsc"}
+              "101": "dead_letter.v1.avsc", "102": "identity_entry.v1.avsc",
+              "200": "routed_event.v1.avsc", "201": "signal_batch.v1.avsc",
+              "202": "score.v1.avsc", "203": "alert.v1.avsc", "204": "model_version.v1.avsc",
+              "205": "label.v1.avsc"}
     assert {k: v["file"] for k, v in registry.items()} == pinned
 
 
