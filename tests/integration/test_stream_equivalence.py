@@ -118,3 +118,39 @@ def test_one_worker_matches_replay(
     produce(settings.kafka_bootstrap, raw_json_topic, _records(events, profiles=False))
     _settle(settings, [worker], db, tenant, _stored_total(events))
     _compare(_stream_scores(settings, db, tenant.tenant_id), expected)
+
+
+def test_a_worker_killed_midway_and_restarted_matches_replay(
+    settings: Settings, tenant: Tenant, db: psycopg.Connection, tmp_path: Path,
+    worker_factory: Callable[..., Process], raw_json_topic: str,
+) -> None:
+    events = _platform(tenant.tenant_id, seed=22)
+    expected = _replay(events, tmp_path)
+    first = worker_factory(**NO_TRAINER).start()
+    produce(settings.kafka_bootstrap, raw_json_topic, _records(events, profiles=True))
+    wait_until(lambda: first.running() and _lag(settings) == 0, 120, "profiles routed")
+    produce(settings.kafka_bootstrap, raw_json_topic, _records(events, profiles=False))
+    total = _stored_total(events)
+    wait_until(lambda: first.running() and count(db, tenant.tenant_id) > total // 3, 300,
+               "a third of the events stored")
+    first.kill()
+    assert count(db, tenant.tenant_id) < total, "the kill came too late to test anything"
+    second = worker_factory(**NO_TRAINER).start()
+    _settle(settings, [second], db, tenant, total)
+    _compare(_stream_scores(settings, db, tenant.tenant_id), expected)
+
+
+def test_two_workers_sharing_the_partitions_match_replay(
+    settings: Settings, tenant: Tenant, db: psycopg.Connection, tmp_path: Path,
+    worker_factory: Callable[..., Process], raw_json_topic: str,
+) -> None:
+    events = _platform(tenant.tenant_id, seed=23)
+    expected = _replay(events, tmp_path)
+    workers = [worker_factory(**NO_TRAINER).start(), worker_factory(**NO_TRAINER).start()]
+    produce(settings.kafka_bootstrap, raw_json_topic, _records(events, profiles=True))
+    wait_until(lambda: all(w.running() for w in workers) and _lag(settings) == 0, 180,
+               "profiles routed")
+    produce(settings.kafka_bootstrap, raw_json_topic, _records(events, profiles=False))
+    _settle(settings, workers, db, tenant, _stored_total(events))
+    _compare(_stream_scores(settings, db, tenant.tenant_id), expected)
+    assert all("Successfully synced group" in w.log_tail(100000) for w in workers)
