@@ -29,7 +29,9 @@ class DeliveryFailed(RuntimeError):
     """A record an agent produced was refused by the broker; the worker must restart."""
 
 
-OnDelivered = Callable[[], None]
+# Runs once an event's output is delivered (a state write); returns the futures of
+# what it sent in turn (the changelog records), which must be delivered before the ack.
+OnDelivered = Callable[[], list[asyncio.Future[Any]]]
 
 
 @contextmanager
@@ -64,17 +66,23 @@ class DeliveryAcks:
         await self.settle()
 
     async def settle(self) -> None:
-        """Ack, in input order, every leading event whose sends are all done."""
+        """Ack, in input order, every leading event whose sends are all done.
+
+        An event with ``on_delivered`` goes through two rounds: its output is
+        delivered, then ``on_delivered`` writes state and the event waits again
+        for what that sent.
+        """
         while self._pending and all(f.done() for f in self._pending[0][1]):
-            event, futures, on_delivered = self._pending.popleft()
+            event, futures, on_delivered = self._pending[0]
             for future in futures:
                 if future.cancelled() or future.exception() is not None:
-                    self._pending.appendleft((event, futures, on_delivered))
                     raise DeliveryFailed(
                         f"a record produced for {event.message.tp} offset "
                         f"{event.message.offset} was not delivered"
                     )
             if on_delivered is not None:
                 with as_current_event(event):
-                    on_delivered()
+                    self._pending[0] = (event, on_delivered(), None)
+                continue
+            self._pending.popleft()
             await self._stream.ack(event)

@@ -13,6 +13,7 @@ from faust.worker import Worker
 
 from agents import (
     dedupe,
+    diagnostics,
     models,
     normalize,
     risk,
@@ -24,7 +25,7 @@ from agents import (
 )
 from agents.context import TenantDirectory, WorkerContext
 from agents.models import ModelHolder
-from agents.tables import NamedChangelogGlobalTable
+from agents.tables import DurableTable, NamedChangelogGlobalTable
 from pipeline.avro import load_schema_map
 from pipeline.detect.text.model import load_model
 from pipeline.pseudonym import Pseudonymizer
@@ -57,6 +58,7 @@ def create_app(settings: Settings, topology: Topology | None = None) -> faust.Ap
         # Faust's default linger of 0 ms sends nearly every record in its own
         # request; profiling showed a fifth of the worker in socket writes.
         producer_linger_ms=settings.worker_producer_linger_ms,
+        Table=DurableTable,
         GlobalTable=NamedChangelogGlobalTable,
         web_enabled=True,
         web_port=settings.worker_web_port,
@@ -86,6 +88,11 @@ def create_app(settings: Settings, topology: Topology | None = None) -> faust.Ap
     risk.register(app, context)
     if settings.trainer_enabled:
         trainer.register(app, context, holder)
+
+    @app.task
+    async def install_diagnostics() -> None:
+        diagnostics.install()
+
     return app
 
 

@@ -59,7 +59,9 @@ def register(app: faust.App, ctx: WorkerContext) -> None:
                 seen[key] = f"{position}|{record['occurred_at_us']}".encode()
             newest_us[0] = max(newest_us[0], record["occurred_at_us"])
             sent = await normalized.send(key=record["actor"].encode(), value=message.value)
-            await acks.add(event, [sent])
+            # The entry's changelog record must be delivered before the input is
+            # committed (agents/tables.py says why Faust does not ensure it).
+            await acks.add(event, [sent, *seen.written()])
 
     @app.timer(ACK_SETTLE_SECONDS)
     async def settle_dedupe_acks() -> None:

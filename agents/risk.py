@@ -9,12 +9,11 @@ event that moved them (``pipeline.stream.records``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import faust
 
 from agents.acks import ACK_SETTLE_SECONDS, DeliveryAcks
 from agents.context import WorkerContext
+from agents.state import WriteBehind
 from agents.undecodable import send_dead_letter
 from pipeline.errors import InvalidRecord
 from pipeline.score.risk import RiskState
@@ -54,17 +53,10 @@ def register(app: faust.App, ctx: WorkerContext) -> None:
     dead_letters = app.topic(topo.port("normalize", "writes", "dead_letters"),
                              key_serializer="raw", value_serializer="raw")
     config = ctx.config
-    pending: dict[bytes, bytes] = {}
+    states = WriteBehind(table)
     # Decoded states keep the terms they computed; reusing them is most of the speed.
     decoded: DecodedCache[tuple[Published, RiskState]] = DecodedCache()
     trackers: list[DeliveryAcks] = []
-
-    def store(key: bytes, value: bytes) -> Callable[[], None]:
-        def write() -> None:
-            table[key] = value
-            if pending.get(key) is value:
-                del pending[key]
-        return write
 
     @app.agent(source, name="risk")
     async def risk(stream: faust.StreamT[bytes]) -> None:
@@ -74,10 +66,7 @@ def register(app: faust.App, ctx: WorkerContext) -> None:
         async for event in manual.events():
             message = event.message
             key: bytes = message.key
-            stored = pending.get(key)
-            if stored is None:
-                stored = table.get(key)
-            applied, body = split_guarded(stored)
+            applied, body = split_guarded(states.get(key))
             if message.offset <= applied:
                 await acks.add(event)
                 continue
@@ -106,8 +95,7 @@ def register(app: faust.App, ctx: WorkerContext) -> None:
             new_body = join_risk(outcome.published, outcome.state)
             decoded.put(user, new_body, (outcome.published, outcome.state))
             value = join_guarded(message.offset, new_body)
-            pending[key] = value
-            await acks.add(event, sent, store(key, value))
+            await acks.add(event, sent, states.stage(key, value))
 
     @app.timer(ACK_SETTLE_SECONDS)
     async def settle_risk_acks() -> None:

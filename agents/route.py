@@ -80,11 +80,13 @@ def register(app: faust.App, ctx: WorkerContext, holder: ModelHolder) -> None:
             framed: bytes = event.message.value
             _, record = ctx.schemas.decode(framed)
             normalized = NormalizedEvent.from_record(record)
+            sent = []
             if normalized.type == "profile":
                 versions = profiles.versions(normalized.actor)
                 updated = profile_step(versions[-1] if versions else None, normalized)
                 table[normalized.actor.encode()] = encode_profile_history(
                     add_profile_version(versions, updated))
+                sent.extend(table.written())
             profiles.moment(normalized.occurred_at_us)
             model = holder.model
             staged = annotate(normalized, model, profiles)
@@ -94,7 +96,6 @@ def register(app: faust.App, ctx: WorkerContext, holder: ModelHolder) -> None:
                 profile = profiles.get(user)
                 if profile is not None:
                     snapshot[user] = profile
-            sent = []
             for port, step_keys in (("pairs", [pair_key_str(k) for k in keys.pairs]),
                                     ("actors", list(keys.actors)),
                                     ("targets", list(keys.targets))):

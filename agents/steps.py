@@ -19,6 +19,7 @@ import faust
 
 from agents.acks import ACK_SETTLE_SECONDS, DeliveryAcks
 from agents.context import WorkerContext
+from agents.state import WriteBehind
 from agents.undecodable import send_dead_letter
 from pipeline.detect.signals import Signal
 from pipeline.errors import InvalidRecord
@@ -30,7 +31,14 @@ from pipeline.stream.records import (
     group_signals,
     record_id,
 )
-from pipeline.stream.steps import join_guarded, split_guarded, step_actor, step_pair, step_target
+from pipeline.stream.steps import (
+    event_tag,
+    join_step_value,
+    split_step_value,
+    step_actor,
+    step_pair,
+    step_target,
+)
 
 StepFn = Callable[[Routed, bytes | None, int], tuple[bytes | None, list[Signal]]]
 _LEARNED_DECISIONS = frozenset({"confirmed_grooming", "cleared"})
@@ -67,17 +75,9 @@ def register_step(app: faust.App, ctx: WorkerContext, name: str, kind: str,
                           key_serializer="raw", value_serializer="raw")
     table = app.Table(name, default=None, partitions=partitions, changelog_topic=changelog,
                       key_type=bytes, value_type=bytes)
+    states = WriteBehind(table)
     threshold = ctx.config.stage_threshold_byte
-    # States computed but not yet stored (their signals are still in flight).
-    pending: dict[bytes, bytes] = {}
     trackers: list[DeliveryAcks] = []
-
-    def store(key: bytes, value: bytes) -> Callable[[], None]:
-        def write() -> None:
-            table[key] = value
-            if pending.get(key) is value:
-                del pending[key]
-        return write
 
     @app.agent(source, name=name)
     async def run_step(stream: faust.StreamT[bytes]) -> None:
@@ -87,10 +87,7 @@ def register_step(app: faust.App, ctx: WorkerContext, name: str, kind: str,
         async for event in manual.events():
             message = event.message
             key: bytes = message.key
-            stored = pending.get(key)
-            if stored is None:
-                stored = table.get(key)
-            applied, state = split_guarded(stored)
+            applied, recent, state = split_step_value(states.get(key))
             if message.offset <= applied:
                 await acks.add(event)  # applied before a restart; its signals were delivered
                 continue
@@ -99,6 +96,11 @@ def register_step(app: faust.App, ctx: WorkerContext, name: str, kind: str,
             except InvalidRecord as exc:
                 await acks.add(event, [await send_dead_letter(ctx, dead_letters, name, message,
                                                               exc)])
+                continue
+            event_in = routed.staged.event
+            tag = event_tag(event_in.tenant_id, event_in.event_id)
+            if tag in recent:
+                await acks.add(event)  # a copy an upstream agent re-sent after a crash
                 continue
             new_state, emitted = step(routed, state, threshold)
             sent = []
@@ -110,12 +112,11 @@ def register_step(app: faust.App, ctx: WorkerContext, name: str, kind: str,
                 if label is not None:
                     sent.append(await labels.send(key=label["label_id"].encode(),
                                                   value=encode_label(ctx.schemas, label)))
-            if new_state is None or new_state == state:
+            if new_state is None:
                 await acks.add(event, sent)
                 continue
-            value = join_guarded(message.offset, new_state)
-            pending[key] = value
-            await acks.add(event, sent, store(key, value))
+            value = join_step_value(message.offset, (*recent, tag), new_state)
+            await acks.add(event, sent, states.stage(key, value))
 
     @app.timer(ACK_SETTLE_SECONDS)
     async def settle_step_acks() -> None:

@@ -11,6 +11,7 @@ delivered (``agents/acks.py``), so a skipped record never hides lost output.
 from __future__ import annotations
 
 import struct
+import zlib
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -49,6 +50,38 @@ def split_guarded(value: bytes | None) -> tuple[int, bytes | None]:
 
 def join_guarded(offset: int, state: bytes) -> bytes:
     return _OFFSET.pack(offset) + state
+
+
+# Step values also carry tags of the newest events applied: an event can reach a
+# step twice at different offsets when an upstream agent re-sent its output after a
+# crash (it cannot know whether its first send was delivered). Such a copy comes soon
+# after the original, so a short list catches it.
+RECENT_EVENTS = 24
+_COUNT = struct.Struct(">B")
+
+
+def event_tag(tenant_id: str, event_id: str) -> int:
+    """A 32-bit tag of an event's identity (collisions only cost a skipped event
+    among the last few of one key, about one in 180 million)."""
+    return zlib.crc32(f"{tenant_id}\x1f{event_id}".encode())
+
+
+def split_step_value(value: bytes | None) -> tuple[int, tuple[int, ...], bytes | None]:
+    """(offset applied, tags of the newest events applied, state bytes)."""
+    if value is None:
+        return NOTHING_APPLIED, (), None
+    offset, body = split_guarded(value)
+    assert body is not None
+    (count,) = _COUNT.unpack_from(body)
+    end = _COUNT.size + 4 * count
+    tags = struct.unpack_from(f">{count}I", body, _COUNT.size)
+    return offset, tags, body[end:]
+
+
+def join_step_value(offset: int, tags: tuple[int, ...], state: bytes) -> bytes:
+    kept = tags[-RECENT_EVENTS:]
+    return join_guarded(offset, _COUNT.pack(len(kept)) + struct.pack(f">{len(kept)}I", *kept)
+                        + state)
 
 
 class DecodedCache(Generic[S]):

@@ -210,13 +210,14 @@ class Process:
     def diagnose(self) -> str:
         """Stacks of a live process and its log's tail.
 
-        SIGUSR1 makes a worker write every asyncio task's stack to its log (mode's
-        handler); py-spy adds every thread's Python stack (the consumer has its own).
+        SIGUSR2 makes a worker write every asyncio task's await chain to its log
+        (agents/diagnostics.py); py-spy adds every thread's Python stack (the consumer
+        runs in a thread of its own).
         """
         parts = [f"--- wardstream {' '.join(self.args)} (pid {self.popen.pid})"]
         if self.child is not None and self.child.alive():
             if self.args[0] == "worker":
-                os.kill(self.popen.pid, signal.SIGUSR1)
+                os.kill(self.popen.pid, signal.SIGUSR2)  # agents/diagnostics.py
                 time.sleep(2)
             try:
                 py_spy = str(Path(sys.executable).with_name("py-spy"))

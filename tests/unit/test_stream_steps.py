@@ -36,12 +36,16 @@ from pipeline.stream.records import (
     profile_as_of,
 )
 from pipeline.stream.steps import (
+    RECENT_EVENTS,
     DecodedCache,
     Published,
     decode_risk_value,
+    event_tag,
     join_guarded,
     join_risk,
+    join_step_value,
     split_guarded,
+    split_step_value,
     step_actor,
     step_pair,
     step_risk,
@@ -90,6 +94,15 @@ def test_a_profile_is_read_as_of_the_events_time() -> None:
 def test_guarded_values_keep_the_applied_offset() -> None:
     assert split_guarded(None) == (-1, None)
     assert split_guarded(join_guarded(41, b"state")) == (41, b"state")
+
+
+def test_step_values_keep_the_newest_event_tags() -> None:
+    assert split_step_value(None) == (-1, (), None)
+    tags = tuple(event_tag("acme", f"e-{i}") for i in range(RECENT_EVENTS + 5))
+    assert len(set(tags)) == len(tags)
+    offset, kept, state = split_step_value(join_step_value(7, tags, b"\x02pair"))
+    assert (offset, kept, state) == (7, tags[-RECENT_EVENTS:], b"\x02pair")
+    assert event_tag("acme", "e-1") != event_tag("acme2", "e-1")
 
 
 def test_a_record_of_another_schema_is_refused_naming_it() -> None:

@@ -1,0 +1,45 @@
+"""SIGUSR2: write every asyncio task's whole await chain to the log.
+
+mode's SIGUSR1 dump stops at the first async generator, which is where Faust
+agents and timers live, so a stalled worker showed no line of our code. This
+walks ``cr_await``/``ag_await`` down to the innermost awaitable instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+def _chain(awaitable: Any) -> list[str]:
+    lines: list[str] = []
+    seen = 0
+    while awaitable is not None and seen < 64:
+        seen += 1
+        frame = getattr(awaitable, "cr_frame", None) or getattr(awaitable, "ag_frame", None)
+        if frame is not None:
+            lines.append(f"{frame.f_code.co_filename}:{frame.f_lineno} {frame.f_code.co_name}")
+        nxt = getattr(awaitable, "cr_await", None)
+        if nxt is None:
+            nxt = getattr(awaitable, "ag_await", None)
+        if nxt is None and frame is None:
+            lines.append(f"awaiting {awaitable!r}"[:300])
+            break
+        awaitable = nxt
+    return lines
+
+
+def dump_tasks() -> None:
+    parts = []
+    for task in asyncio.all_tasks():
+        parts.append(f"task {task.get_name()}:\n    " + "\n    ".join(_chain(task.get_coro())))
+    log.warning("await chains of %d tasks:\n%s", len(parts), "\n".join(parts))
+
+
+def install() -> None:
+    """Call from inside the running loop (after mode installed its own handlers)."""
+    asyncio.get_running_loop().add_signal_handler(signal.SIGUSR2, dump_tasks)
