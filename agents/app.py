@@ -91,7 +91,7 @@ def create_app(settings: Settings, topology: Topology | None = None) -> faust.Ap
 
     @app.task
     async def install_diagnostics() -> None:
-        diagnostics.install()
+        diagnostics.install(app)
 
     return app
 

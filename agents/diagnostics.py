@@ -33,13 +33,30 @@ def _chain(awaitable: Any) -> list[str]:
     return lines
 
 
-def dump_tasks() -> None:
+def _consumer_state(app: Any) -> str:
+    consumer = app.consumer
+    fields = {
+        "flow_control_active": app.flow_control.is_active(),
+        "in_recovery": app.in_recovery,
+        "rebalancing": app.rebalancing,
+        "assignment": sorted(map(str, consumer.assignment())),
+        "active": sorted(map(str, consumer._active_partitions or ())),
+        "paused": sorted(map(str, consumer._paused_partitions or ())),
+        "buffered": sorted(map(str, consumer._buffered_partitions or ())),
+        "producer_buffer": app.producer.buffer.size,
+    }
+    return "\n".join(f"  {k}: {v}" for k, v in fields.items())
+
+
+def dump_tasks(app: Any = None) -> None:
     parts = []
     for task in asyncio.all_tasks():
         parts.append(f"task {task.get_name()}:\n    " + "\n    ".join(_chain(task.get_coro())))
+    if app is not None:
+        log.warning("consumer:\n%s", _consumer_state(app))
     log.warning("await chains of %d tasks:\n%s", len(parts), "\n".join(parts))
 
 
-def install() -> None:
+def install(app: Any) -> None:
     """Call from inside the running loop (after mode installed its own handlers)."""
-    asyncio.get_running_loop().add_signal_handler(signal.SIGUSR2, dump_tasks)
+    asyncio.get_running_loop().add_signal_handler(signal.SIGUSR2, dump_tasks, app)

@@ -3,10 +3,10 @@
 Steps: migrate the database, apply the topics, register a fresh demo tenant
 with an ingest key, simulate a platform, start a worker and the API, send the
 first events over HTTP and the rest straight to Kafka (plus three malformed
-records), wait until PostgreSQL holds every event, then run the detection core
-on the events exactly as the pipeline stored them and print the flagged users
-with their explanations, the evaluation beside the word-list baseline, and
-where to look next. The worker and API stop at the end; ``make down PURGE=1``
+records), wait until PostgreSQL holds every event and the detection agents
+have consumed everything, then print the users the stream flagged (from the
+review queue) with their explanations, the evaluation beside the word-list
+baseline, and where to look next. The worker and API stop at the end; ``make down PURGE=1``
 removes the stack and its data.
 """
 
@@ -34,11 +34,12 @@ from pipeline.evaluate.metrics import Prediction, evaluate, messages_towards_vic
 from pipeline.evaluate.table import render
 from pipeline.kafka import topics
 from pipeline.kafka.feed import produce_file
+from pipeline.kafka.lag import consumed_topics, group_lag
 from pipeline.settings import REPO_ROOT, Settings, load_settings
 from pipeline.simulate import SimulationConfig, simulate
 from pipeline.storage.migrate import migrate
 from pipeline.storage.tenants import add_tenant, create_key
-from pipeline.topology import load_topology
+from pipeline.topology import Topology, load_topology
 
 HTTP_EVENTS = 1000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -93,6 +94,27 @@ def _wait_stored(conn: psycopg.Connection, tenant: str, expected: int, since: da
     print()
     raise DemoError(f"only {stored_events:,} of {expected:,} events were stored within "
                     f"{timeout:.0f}s; see the worker log")
+
+
+def _wait_detected(settings: Settings, topology: Topology, children: list[Child],
+                   timeout: float) -> None:
+    """Until every agent has consumed its input to the end (the scores are final)."""
+    inputs = consumed_topics(topology)
+    deadline = time.monotonic() + timeout
+    first = None
+    while time.monotonic() < deadline:
+        for child in children:
+            child.check()
+        lag = group_lag(settings.kafka_bootstrap, settings.app_id, inputs)
+        first = lag if first is None else max(first, lag)
+        _bar(first - lag, first, "records through detection")
+        if lag == 0:
+            print()
+            return
+        time.sleep(0.5)
+    print()
+    raise DemoError(f"detection still had records to consume after {timeout:.0f}s; "
+                    "see the worker log")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -156,8 +178,9 @@ def _run(args: argparse.Namespace) -> int:
         with psycopg.connect(dsn, autocommit=True) as conn:
             letters = _wait_stored(conn, tenant, unique, started, children, args.timeout)
             reasons = stored.dead_letter_reasons(conn, started)
-            events = stored.load_events(conn, tenant)
+            _wait_detected(settings, topology, children, args.timeout)
             raw_ids = stored.raw_user_ids(conn, tenant)
+            flagged = stored.flagged_by_stream(conn, tenant, raw_ids)
     finally:
         for child in children:
             child.stop()
@@ -166,8 +189,7 @@ def _run(args: argparse.Namespace) -> int:
     for reason in reasons[:5]:
         print(f"        - {reason}")
 
-    _step(6, "detection core on the events as the pipeline stored them")
-    flagged = stored.detect(events, raw_ids)
+    _step(6, "who the stream flagged (risk agent -> alerts -> review queue in PostgreSQL)")
     roles = {t["actor_id"]: t["role"] for t in result.truth}
     print(f"      {len(flagged)} users reached the alert tier:\n")
     for user in flagged:
@@ -201,16 +223,21 @@ def _where_next(dsn: str, tenant: str, bootstrap: str, replay_file: Path, logs: 
     """Advice printed for a person (the SQL is text to copy, never executed here)."""
     sql_events = f"SELECT type, count(*) FROM events WHERE tenant_id = '{tenant}' GROUP BY 1;"  # noqa: S608
     sql_letters = "SELECT field, rule, reason FROM dead_letters ORDER BY stored_at DESC;"
+    sql_queue = ("SELECT actor, score, tier, explanation FROM review_queue "  # noqa: S608
+                 f"WHERE tenant_id = '{tenant}' AND status = 'open' ORDER BY score DESC;")
     return "\n".join([
         "",
         "Where to look next:",
         f'  PostgreSQL   psql "{dsn}"',
         f"               {sql_events}",
         f"               {sql_letters}",
-        "  Kafka        topics events.raw.json, events.normalized, events.dlq, identity.map",
+        f"               {sql_queue}",
+        "  Kafka        topics events.raw.json, events.normalized, events.dlq, identity.map,",
+        "               scores, scores.latest (compacted), alerts",
         f"               at {bootstrap}",
-        "  API          .venv/bin/wardstream api, then POST /v1/events with a key from",
-        f"               .venv/bin/wardstream keys create {tenant}",
+        "  API          .venv/bin/wardstream api; with a key from",
+        f"               .venv/bin/wardstream keys create {tenant} --scopes ingest,read",
+        "               GET /v1/queue, /v1/actors/{id}/score, /v1/actors/{id}/history",
         f"  replay       .venv/bin/wardstream replay {replay_file} --out out/",
         f"  logs         {logs}",
         "  clean up     make down PURGE=1",

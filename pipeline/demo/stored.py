@@ -1,4 +1,4 @@
-"""Reading back what the pipeline stored, and running the detection core on it."""
+"""Reading back what the pipeline stored: events, dead letters, and who the stream flagged."""
 
 from __future__ import annotations
 
@@ -7,10 +7,7 @@ from typing import Any
 
 import psycopg
 
-from pipeline.core import Engine
 from pipeline.model import NormalizedEvent
-from pipeline.score.risk import Alert
-from pipeline.score.tiers import tier_name
 
 
 @dataclass(frozen=True)
@@ -54,21 +51,21 @@ def raw_user_ids(conn: psycopg.Connection, tenant_id: str) -> dict[str, str]:
     return {pseudonym: value for pseudonym, value in rows}
 
 
-def detect(events: list[NormalizedEvent], raw_ids: dict[str, str]) -> list[Flagged]:
-    engine = Engine()
-    first_alert: dict[str, Alert] = {}
-    for alert in engine.run(events):
-        first_alert.setdefault(alert.actor, alert)
-    flagged = [
-        Flagged(
-            actor_id=raw_ids.get(actor, actor),
-            tier=tier_name(engine.risks[actor].tier),
-            score=engine.risks[actor].score,
-            max_score=engine.risks[actor].max_score,
-            first_alert_us=alert.raised_at_us,
-            explanation=alert.explanation,
-        )
-        for actor, alert in first_alert.items()
-    ]
-    return sorted(flagged, key=lambda f: (-f.max_score, f.actor_id))
-
+def flagged_by_stream(conn: psycopg.Connection, tenant_id: str,
+                      raw_ids: dict[str, str]) -> list[Flagged]:
+    """Users with an item in the review queue, with their newest score and first alert."""
+    rows = conn.execute(
+        """SELECT q.actor, coalesce(l.tier, q.tier), coalesce(l.score, q.score),
+                  coalesce(l.max_score, q.score), first.raised_at, first.explanation
+           FROM review_queue q
+           JOIN alerts first ON first.alert_id = q.first_alert_id
+           LEFT JOIN scores_latest l ON l.tenant_id = q.tenant_id AND l.actor = q.actor
+           WHERE q.tenant_id = %s""", (tenant_id,)).fetchall()
+    flagged: dict[str, Flagged] = {}
+    for actor, tier, score, max_score, raised_at, explanation in rows:
+        first_us = int(raised_at.timestamp() * 1_000_000)
+        known = flagged.get(actor)
+        if known is None or first_us < known.first_alert_us:
+            flagged[actor] = Flagged(raw_ids.get(actor) or actor, tier, score, max_score,
+                                     first_us, explanation)
+    return sorted(flagged.values(), key=lambda f: (-f.max_score, f.actor_id))

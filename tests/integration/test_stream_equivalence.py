@@ -19,6 +19,7 @@ import psycopg
 import pytest
 
 from pipeline.ingest import event_key
+from pipeline.kafka.lag import group_lag
 from pipeline.replay import main as replay_main
 from pipeline.score.config import load_config
 from pipeline.score.tiers import tier_name, tier_of
@@ -28,7 +29,7 @@ from pipeline.simulate.engine import simulate
 from pipeline.topology import load_topology
 from tests.integration.conftest import Process, Tenant, wait_until
 from tests.integration.helpers import count, produce
-from tests.integration.streams import group_lag, newest_by_key, read_topic
+from tests.integration.streams import newest_by_key, read_topic
 
 pytestmark = pytest.mark.integration
 
