@@ -28,7 +28,7 @@ SIGNAL_NAMES: Final = (
 _TOP_KEYS: Final = frozenset({
     "version", "tiers", "alert_tier", "hysteresis_margin", "half_life_days", "repeat_factor",
     "unknown_age_factor", "claimed_minor_factor", "cleared_factor", "max_pair_sources",
-    "stage_threshold",
+    "stage_threshold", "peer_factor",
     "stage_severity", "signals",
 })
 
@@ -53,6 +53,7 @@ class ScoreConfig:
     cleared_factor: float
     max_pair_sources: int
     stage_threshold: float
+    peer_factor: float
     stage_severity: tuple[float, ...]
     signals: Mapping[str, SignalWeight]
 
@@ -153,6 +154,7 @@ def config_from_mapping(raw: Mapping[str, Any], source: str = "config") -> Score
         max_pair_sources=max_sources,
         stage_threshold=check.number(top["stage_threshold"], "stage_threshold", 0, 1,
                                      low_open=True),
+        peer_factor=check.number(top["peer_factor"], "peer_factor", 0, 1),
         stage_severity=tuple(
             check.number(severity[s], f"stage_severity.{s}", 0, 1) for s in STAGES
         ),

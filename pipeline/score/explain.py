@@ -34,6 +34,8 @@ class Context:
     cleared: bool  # the figures predate a reviewer's "cleared" decision
     more_sources: int  # other sources with the same signal
     baseline: tuple[int, ...] | None  # the actor's usual stage levels
+    peers: int = 0  # possible minors who start conversations with the user themselves
+    peer_weight: float = 1.0  # the weight that gives this signal (features.peer_weight)
 
 
 def _label(band: int) -> str:
@@ -201,6 +203,10 @@ def explain(term: Term, signal: Signal, ctx: Context, config: ScoreConfig) -> st
                        f"{signal.own_28 + signal.other_28} messages in 28 days came back), "
                        f"counted at {round(mutual * 100)}% weight")
     notes = [note for note in (_gate_note(signal, term.gate / mutual), two_way) if note]
+    if ctx.peer_weight < 1.0:
+        notes.append(f"{ctx.peers} accounts that may be minors start conversations with "
+                     f"this account themselves, as peers and relatives do, counted at "
+                     f"{round(ctx.peer_weight * 100)}% weight")
     if ctx.cleared:
         notes.append(f"predates a reviewer's cleared decision, counted at "
                      f"{round(config.cleared_factor * 100)}% weight")

@@ -10,6 +10,7 @@ docs/detection.md; each needs more than one message to reach its top.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from pipeline.detect.bands import ADULT, UNKNOWN, gate, is_claimed, is_minor
@@ -18,6 +19,8 @@ from pipeline.detect.stages import N_STAGES
 from pipeline.score.config import ScoreConfig
 
 MINUTES_PER_DAY = 1440.0
+# Signals the peer discount leaves alone: what others did about the user, and account age.
+PEER_EXEMPT = frozenset({"reports", "declined_requests", "new_account"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +109,27 @@ def reciprocity_factor(signal: PairSignal) -> float:
     if share is None:
         return 1.0
     return 0.4 + 0.6 * _clamp((share - 0.52) / 0.1)
+
+
+def seeks_out(signal: PairSignal) -> bool:
+    """The other side starts conversations too: at least two, and at least a quarter as
+    many as the sender (friends, classmates and family do; a pursued child rarely does)."""
+    return signal.init_other >= 2 and 4 * signal.init_other >= signal.init_own
+
+
+def peer_contacts(sources: Iterable[Signal], config: ScoreConfig) -> int:
+    """Possible minors among the user's pair sources who seek the user out themselves."""
+    return sum(1 for s in sources
+               if isinstance(s, PairSignal) and seeks_out(s) and pair_gate(s, config) > 0.0)
+
+
+def peer_weight(peers: int, config: ScoreConfig) -> float:
+    """Weight of contact evidence for a user whom ``peers`` minors seek out: 1 up to one
+    such contact, falling to ``peer_factor`` at four (the pattern of a peer or a relative,
+    not of someone pursuing children who do not write first)."""
+    if peers <= 1:
+        return 1.0
+    return 1.0 - (1.0 - config.peer_factor) * _clamp((peers - 1) / 3.0)
 
 
 def initiation_value(signal: PairSignal) -> float:

@@ -35,8 +35,16 @@ from pipeline.detect.signals import (
 )
 from pipeline.score.config import ScoreConfig
 from pipeline.score.explain import Context, explain
-from pipeline.score.features import Term, register_term, terms
-from pipeline.score.tally import Tally
+from pipeline.score.features import (
+    PEER_EXEMPT,
+    Term,
+    pair_gate,
+    peer_weight,
+    register_term,
+    seeks_out,
+    terms,
+)
+from pipeline.score.tally import Tally, capped_points
 from pipeline.score.tiers import next_tier, tier_name
 
 FORMAT: Final = 2
@@ -96,6 +104,8 @@ class RiskState:
     # the incremental score over them.
     _terms: dict[str, list[Term]] = field(default_factory=dict, compare=False, repr=False)
     _tally: Tally = field(default_factory=Tally, compare=False, repr=False)
+    # Pair sources whose other side (a possible minor) seeks the user out; None: not built.
+    _peers: set[str] | None = field(default=None, compare=False, repr=False)
 
 
 def encode_risk(state: RiskState) -> bytes:
@@ -163,6 +173,21 @@ def _cleared_at(state: RiskState) -> int:
     return NONE
 
 
+def _is_peer(signal: Signal, config: ScoreConfig) -> bool:
+    return isinstance(signal, PairSignal) and seeks_out(signal) and pair_gate(signal, config) > 0
+
+
+def _peers(state: RiskState, config: ScoreConfig) -> set[str]:
+    """The pair sources counted by ``features.peer_contacts`` (rebuilt after decoding)."""
+    if state._peers is None:
+        state._peers = {k for k, s in state.sources.items() if _is_peer(s, config)}
+    return state._peers
+
+
+def _peer_weight(state: RiskState, config: ScoreConfig) -> float:
+    return peer_weight(len(_peers(state, config)), config)
+
+
 def _source_terms(state: RiskState, key: str, config: ScoreConfig) -> list[Term]:
     cached = state._terms.get(key)
     if cached is None:
@@ -183,6 +208,8 @@ def _trim(state: RiskState, config: ScoreConfig) -> None:
         for key in ranked[limit:]:
             del state.sources[key]
             state._terms.pop(key, None)
+            if state._peers is not None:
+                state._peers.discard(key)
 
 
 def _parts(state: RiskState, config: ScoreConfig) -> dict[str, list[_Part]]:
@@ -191,6 +218,7 @@ def _parts(state: RiskState, config: ScoreConfig) -> dict[str, list[_Part]]:
     cleared_at = _cleared_at(state)
     half_life_us = config.half_life_days * US_PER_DAY
     baseline = _baseline(state)
+    peers = _peer_weight(state, config)
     for key, signal in state.sources.items():
         found = _source_terms(state, key, config)
         if isinstance(signal, PairSignal) and found:
@@ -203,7 +231,7 @@ def _parts(state: RiskState, config: ScoreConfig) -> dict[str, list[_Part]]:
         if signal.at_us <= cleared_at:
             factor *= config.cleared_factor
         for term in found:
-            points = min(term.points, config.signals[term.name].cap) * factor
+            points = capped_points(term, config, peers) * factor
             by_name.setdefault(term.name, []).append(_Part(points, term, key))
     return by_name
 
@@ -225,6 +253,8 @@ def _drivers(state: RiskState, contributions: list[tuple[str, float, list[_Part]
     drivers = []
     cleared_at = _cleared_at(state)
     baseline = _baseline(state)
+    peers = len(_peers(state, config))
+    weight = peer_weight(peers, config)
     for name, contribution, parts in contributions[:MAX_DRIVERS]:
         rounded = round(contribution, 1)
         if rounded <= 0.0:
@@ -234,7 +264,9 @@ def _drivers(state: RiskState, contributions: list[tuple[str, float, list[_Part]
         ctx = Context(age_days=(state.clock_us - signal.at_us) / US_PER_DAY,
                       cleared=signal.at_us <= cleared_at,
                       more_sources=sum(1 for p in parts[1:] if p.points >= 0.05),
-                      baseline=baseline)
+                      baseline=baseline,
+                      peers=0 if name in PEER_EXEMPT else peers,
+                      peer_weight=1.0 if name in PEER_EXEMPT else weight)
         drivers.append(Driver(name, rounded, explain(top.term, signal, ctx, config)))
     return tuple(drivers)
 
@@ -258,7 +290,8 @@ def _score_only(state: RiskState, config: ScoreConfig) -> float:
     """The score as of the state's clock (what ``evaluate`` gives, without drivers)."""
     return state._tally.score(state.sources, state.clock_us, _baseline(state),
                               _cleared_at(state),
-                              lambda key: _source_terms(state, key, config), config)
+                              lambda key: _source_terms(state, key, config), config,
+                              _peer_weight(state, config))
 
 
 def risk_step(
@@ -282,6 +315,11 @@ def risk_step(
         if current is None or signal.at_us >= current.at_us:
             state.sources[key] = signal
             state._terms.pop(key, None)
+            if state._peers is not None:
+                if _is_peer(signal, config):
+                    state._peers.add(key)
+                else:
+                    state._peers.discard(key)
         if newest is None or signal.at_us >= newest.at_us:
             newest = signal
     if newest is None:

@@ -22,7 +22,7 @@ from typing import Final
 
 from pipeline.detect.signals import PairSignal, Signal
 from pipeline.score.config import ScoreConfig
-from pipeline.score.features import Term, register_term
+from pipeline.score.features import PEER_EXEMPT, Term, register_term
 
 _GRID_HALF_LIVES: Final = 32  # ref moves every 32 half-lives of event time
 
@@ -35,7 +35,7 @@ class Tally:
     __slots__ = ("baseline", "by_name", "context", "entries", "totals")
 
     def __init__(self) -> None:
-        self.context: tuple[int, int] | None = None
+        self.context: tuple[int, int, float] | None = None
         self.baseline: object = None
         # source -> (signal it was built from, [(name, anchored points)])
         self.entries: dict[str, tuple[Signal, list[tuple[str, float]]]] = {}
@@ -43,12 +43,13 @@ class Tally:
         self.totals: dict[str, float] = {}
 
     def score(self, sources: Mapping[str, Signal], clock_us: int, baseline: object,
-              cleared_at_us: int, terms_of: TermsOf, config: ScoreConfig) -> float:
+              cleared_at_us: int, terms_of: TermsOf, config: ScoreConfig,
+              peer_weight: float = 1.0) -> float:
         """The score as of ``clock_us`` (0..100, one decimal)."""
         half_life_us = round(config.half_life_days * 86_400_000_000)
         grid = half_life_us * _GRID_HALF_LIVES
         ref_us = (clock_us // grid) * grid
-        context = (cleared_at_us, ref_us)
+        context = (cleared_at_us, ref_us, peer_weight)
         if context != self.context:
             self.context = context
             self.entries.clear()
@@ -70,7 +71,7 @@ class Tally:
             if entry is not None:
                 self._drop(key, dirty)
             points = _anchored(signal, terms_of(key), baseline, cleared_at_us, ref_us,
-                               half_life_us, config)
+                               half_life_us, config, peer_weight)
             entries[key] = (signal, points)
             for name, value in points:
                 self.by_name.setdefault(name, {})[key] = value
@@ -100,17 +101,23 @@ class Tally:
             dirty.add(name)
 
 
+def capped_points(term: Term, config: ScoreConfig, peer_weight: float) -> float:
+    """A term's points with the peer discount (where it applies), capped."""
+    points = term.points if term.name in PEER_EXEMPT else term.points * peer_weight
+    return min(points, config.signals[term.name].cap)
+
+
 def _anchored(signal: Signal, found: list[Term], baseline: object, cleared_at_us: int,
-              ref_us: int, half_life_us: float, config: ScoreConfig) -> list[tuple[str, float]]:
+              ref_us: int, half_life_us: float, config: ScoreConfig,
+              peer_weight: float) -> list[tuple[str, float]]:
     if not found:
         return []
-    signals = config.signals
-    points = [(t.name, min(t.points, signals[t.name].cap)) for t in found]
+    points = [(t.name, capped_points(t, config, peer_weight)) for t in found]
     if isinstance(signal, PairSignal):
         shift = register_term(signal, baseline if isinstance(baseline, tuple) else None,
                               config)
         if shift is not None:
-            points.append((shift.name, min(shift.points, signals[shift.name].cap)))
+            points.append((shift.name, capped_points(shift, config, peer_weight)))
     factor = float(2.0 ** ((signal.at_us - ref_us) / half_life_us))
     if signal.at_us <= cleared_at_us:
         factor *= config.cleared_factor
