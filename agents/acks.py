@@ -22,7 +22,13 @@ from typing import Any
 from faust.streams import _current_event
 
 # How often a timer acks events whose sends completed while the stream was idle.
-ACK_SETTLE_SECONDS = 1.0
+ACK_SETTLE_SECONDS = 0.1
+
+
+async def settle_all() -> None:
+    """Settle every live tracker (one app timer calls this; see agents/app.py)."""
+    for tracker in list(TRACKERS):
+        await tracker.settle()
 
 
 class DeliveryFailed(RuntimeError):
@@ -50,39 +56,71 @@ def as_current_event(event: Any) -> Iterator[None]:
         _current_event.reset(token)
 
 
+TRACKERS: weakref.WeakSet[DeliveryAcks] = weakref.WeakSet()
+
+
 class DeliveryAcks:
+    """Acknowledges one agent's events in input order, each once what it caused is safe.
+
+    An event waits in ``_outputs`` until the records its step sent are delivered;
+    then its state write (``on_delivered``) runs, and it waits in ``_acks`` until
+    that write's changelog record is delivered too; then it is acknowledged.
+    Writes run in input order, so the newest state of a key is written last.
+    """
+
     def __init__(self, stream: Any) -> None:
+        TRACKERS.add(self)
         self._stream = stream
-        self._pending: deque[tuple[Any, list[asyncio.Future[Any]], OnDelivered | None]] = (
+        self._outputs: deque[tuple[Any, list[asyncio.Future[Any]], OnDelivered | None]] = (
             deque())
+        self._acks: deque[tuple[Any, list[asyncio.Future[Any]]]] = deque()
 
     def __len__(self) -> int:
-        return len(self._pending)
+        return len(self._outputs) + len(self._acks)
+
+    def describe(self) -> str:
+        """The oldest unacknowledged event and what it waits for (diagnostics)."""
+        if self._acks:
+            event, futures = self._acks[0]
+            stage = "its state write"
+        elif self._outputs:
+            event, futures, _ = self._outputs[0]
+            stage = "its output"
+        else:
+            return "nothing pending"
+        done = sum(1 for f in futures if f.done())
+        return (f"{len(self)} pending; oldest {event.message.tp} offset "
+                f"{event.message.offset} waits for {stage}: {done}/{len(futures)} delivered")
 
     async def add(self, event: Any, sent: Iterable[asyncio.Future[Any]] = (),
                   on_delivered: OnDelivered | None = None) -> None:
-        """Ack ``event`` once ``sent`` are delivered, after calling ``on_delivered``."""
-        self._pending.append((event, list(sent), on_delivered))
+        """Ack ``event`` once ``sent`` are delivered and ``on_delivered``'s writes too."""
+        self._outputs.append((event, list(sent), on_delivered))
         await self.settle()
 
-    async def settle(self) -> None:
-        """Ack, in input order, every leading event whose sends are all done.
+    @staticmethod
+    def _check(event: Any, futures: list[asyncio.Future[Any]]) -> None:
+        for future in futures:
+            if future.cancelled() or future.exception() is not None:
+                raise DeliveryFailed(
+                    f"a record produced for {event.message.tp} offset "
+                    f"{event.message.offset} was not delivered"
+                )
 
-        An event with ``on_delivered`` goes through two rounds: its output is
-        delivered, then ``on_delivered`` writes state and the event waits again
-        for what that sent.
-        """
-        while self._pending and all(f.done() for f in self._pending[0][1]):
-            event, futures, on_delivered = self._pending[0]
-            for future in futures:
-                if future.cancelled() or future.exception() is not None:
-                    raise DeliveryFailed(
-                        f"a record produced for {event.message.tp} offset "
-                        f"{event.message.offset} was not delivered"
-                    )
+    async def settle(self) -> None:
+        """Write the states of delivered outputs, then ack every leading safe event."""
+        outputs, acks = self._outputs, self._acks
+        while outputs and all(f.done() for f in outputs[0][1]):
+            event, futures, on_delivered = outputs[0]
+            self._check(event, futures)
+            outputs.popleft()
+            written: list[asyncio.Future[Any]] = []
             if on_delivered is not None:
                 with as_current_event(event):
-                    self._pending[0] = (event, on_delivered(), None)
-                continue
-            self._pending.popleft()
+                    written = on_delivered()
+            acks.append((event, written))
+        while acks and all(f.done() for f in acks[0][1]):
+            event, futures = acks[0]
+            self._check(event, futures)
+            acks.popleft()
             await self._stream.ack(event)

@@ -14,6 +14,7 @@ from faust.worker import Worker
 from agents import (
     dedupe,
     diagnostics,
+    fetching,
     models,
     normalize,
     risk,
@@ -23,6 +24,7 @@ from agents import (
     steps,
     trainer,
 )
+from agents.acks import ACK_SETTLE_SECONDS, settle_all
 from agents.context import TenantDirectory, WorkerContext
 from agents.models import ModelHolder
 from agents.tables import DurableTable, NamedChangelogGlobalTable
@@ -35,6 +37,7 @@ from pipeline.topology import Topology, load_topology
 
 
 def create_app(settings: Settings, topology: Topology | None = None) -> faust.App:
+    fetching.install()
     topology = topology or load_topology(settings.topology_file).with_replication(
         settings.topic_replication
     )
@@ -92,6 +95,12 @@ def create_app(settings: Settings, topology: Topology | None = None) -> faust.Ap
     @app.task
     async def install_diagnostics() -> None:
         diagnostics.install(app)
+
+    # Agents settle their acks as input arrives; this timer settles what completes
+    # while an agent's input is idle (the tail of a burst would otherwise wait).
+    @app.timer(ACK_SETTLE_SECONDS)
+    async def settle_acks() -> None:
+        await settle_all()
 
     return app
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import faust
 
-from agents.acks import ACK_SETTLE_SECONDS, DeliveryAcks
+from agents.acks import DeliveryAcks
 from agents.context import WorkerContext
 from pipeline.ingest import is_replayed_copy
 
@@ -37,13 +37,11 @@ def register(app: faust.App, ctx: WorkerContext) -> None:
                      key_type=bytes, value_type=bytes)
     horizon_us = ctx.settings.dedupe_horizon_days * _MICROS_PER_DAY
     newest_us = [0]
-    trackers: list[DeliveryAcks] = []
 
     @app.agent(validated, name="dedupe")
     async def dedupe(stream: faust.StreamT[bytes]) -> None:
         manual = stream.noack()
         acks = DeliveryAcks(manual)
-        trackers.append(acks)
         async for event in manual.events():
             message = event.message
             key: bytes = message.key
@@ -62,11 +60,6 @@ def register(app: faust.App, ctx: WorkerContext) -> None:
             # The entry's changelog record must be delivered before the input is
             # committed (agents/tables.py says why Faust does not ensure it).
             await acks.add(event, [sent, *seen.written()])
-
-    @app.timer(ACK_SETTLE_SECONDS)
-    async def settle_dedupe_acks() -> None:
-        for tracker in trackers:
-            await tracker.settle()
 
     @app.timer(_EXPIRY_SCAN_SECONDS)
     async def expire_seen() -> None:

@@ -12,6 +12,8 @@ import logging
 import signal
 from typing import Any
 
+from agents.acks import TRACKERS
+
 log = logging.getLogger(__name__)
 
 
@@ -54,6 +56,7 @@ def dump_tasks(app: Any = None) -> None:
         parts.append(f"task {task.get_name()}:\n    " + "\n    ".join(_chain(task.get_coro())))
     if app is not None:
         log.warning("consumer:\n%s", _consumer_state(app))
+    log.warning("acks:\n%s", "\n".join(f"  {t.describe()}" for t in list(TRACKERS)))
     log.warning("await chains of %d tasks:\n%s", len(parts), "\n".join(parts))
 
 

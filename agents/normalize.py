@@ -14,7 +14,7 @@ from typing import Any
 
 import faust
 
-from agents.acks import ACK_SETTLE_SECONDS, DeliveryAcks
+from agents.acks import DeliveryAcks
 from agents.context import WorkerContext
 from pipeline.avro import (
     DEAD_LETTER_SCHEMA_ID,
@@ -45,7 +45,6 @@ def register(app: faust.App, ctx: WorkerContext) -> None:
     dead_letters = app.topic(topo.port("normalize", "writes", "dead_letters"),
                              key_serializer="raw", value_serializer="raw")
     recent: OrderedDict[str, None] = OrderedDict()
-    trackers: list[DeliveryAcks] = []
 
     async def send_dead_letter(letter: DeadLetter) -> Any:
         return await dead_letters.send(
@@ -57,7 +56,6 @@ def register(app: faust.App, ctx: WorkerContext) -> None:
     async def normalize(stream: faust.StreamT[bytes]) -> None:
         manual = stream.noack()
         acks = DeliveryAcks(manual)
-        trackers.append(acks)
         async for event in manual.events():
             message = event.message
             position = _position(message)
@@ -98,8 +96,3 @@ def register(app: faust.App, ctx: WorkerContext) -> None:
                 value=ctx.schemas.encode(NORMALIZED_EVENT_SCHEMA_ID, normalized.to_record()),
             ))
             await acks.add(event, sent)
-
-    @app.timer(ACK_SETTLE_SECONDS)
-    async def settle_normalize_acks() -> None:
-        for tracker in trackers:
-            await tracker.settle()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import faust
 
-from agents.acks import ACK_SETTLE_SECONDS, DeliveryAcks
+from agents.acks import DeliveryAcks
 from agents.context import WorkerContext
 from agents.state import WriteBehind
 from agents.undecodable import send_dead_letter
@@ -56,13 +56,11 @@ def register(app: faust.App, ctx: WorkerContext) -> None:
     states = WriteBehind(table)
     # Decoded states keep the terms they computed; reusing them is most of the speed.
     decoded: DecodedCache[tuple[Published, RiskState]] = DecodedCache()
-    trackers: list[DeliveryAcks] = []
 
     @app.agent(source, name="risk")
     async def risk(stream: faust.StreamT[bytes]) -> None:
         manual = stream.noack()
         acks = DeliveryAcks(manual)
-        trackers.append(acks)
         async for event in manual.events():
             message = event.message
             key: bytes = message.key
@@ -96,8 +94,3 @@ def register(app: faust.App, ctx: WorkerContext) -> None:
             decoded.put(user, new_body, (outcome.published, outcome.state))
             value = join_guarded(message.offset, new_body)
             await acks.add(event, sent, states.stage(key, value))
-
-    @app.timer(ACK_SETTLE_SECONDS)
-    async def settle_risk_acks() -> None:
-        for tracker in trackers:
-            await tracker.settle()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import faust
 
-from agents.acks import ACK_SETTLE_SECONDS, DeliveryAcks
+from agents.acks import DeliveryAcks
 from agents.context import WorkerContext
 from agents.models import ModelHolder
 from pipeline.detect.annotate import annotate
@@ -68,13 +68,11 @@ def register(app: faust.App, ctx: WorkerContext, holder: ModelHolder) -> None:
     table = app.GlobalTable("profiles", default=None, changelog_topic=changelog,
                             partitions=topo.topics[changelog_name].partitions,
                             key_type=bytes, value_type=bytes)
-    trackers: list[DeliveryAcks] = []
 
     @app.agent(source, name="route")
     async def route_events(stream: faust.StreamT[bytes]) -> None:
         manual = stream.noack()
         acks = DeliveryAcks(manual)
-        trackers.append(acks)
         profiles = TableProfiles(table)
         async for event in manual.events():
             framed: bytes = event.message.value
@@ -104,8 +102,3 @@ def register(app: faust.App, ctx: WorkerContext, holder: ModelHolder) -> None:
                                           model.version, snapshot)
                     sent.append(await outputs[port].send(key=key.encode(), value=value))
             await acks.add(event, sent)
-
-    @app.timer(ACK_SETTLE_SECONDS)
-    async def settle_route_acks() -> None:
-        for tracker in trackers:
-            await tracker.settle()

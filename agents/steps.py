@@ -17,7 +17,7 @@ from typing import Any
 
 import faust
 
-from agents.acks import ACK_SETTLE_SECONDS, DeliveryAcks
+from agents.acks import DeliveryAcks
 from agents.context import WorkerContext
 from agents.state import WriteBehind
 from agents.undecodable import send_dead_letter
@@ -77,13 +77,11 @@ def register_step(app: faust.App, ctx: WorkerContext, name: str, kind: str,
                       key_type=bytes, value_type=bytes)
     states = WriteBehind(table)
     threshold = ctx.config.stage_threshold_byte
-    trackers: list[DeliveryAcks] = []
 
     @app.agent(source, name=name)
     async def run_step(stream: faust.StreamT[bytes]) -> None:
         manual = stream.noack()
         acks = DeliveryAcks(manual)
-        trackers.append(acks)
         async for event in manual.events():
             message = event.message
             key: bytes = message.key
@@ -117,11 +115,6 @@ def register_step(app: faust.App, ctx: WorkerContext, name: str, kind: str,
                 continue
             value = join_step_value(message.offset, (*recent, tag), new_state)
             await acks.add(event, sent, states.stage(key, value))
-
-    @app.timer(ACK_SETTLE_SECONDS)
-    async def settle_step_acks() -> None:
-        for tracker in trackers:
-            await tracker.settle()
 
 
 def register(app: faust.App, ctx: WorkerContext) -> None:
