@@ -17,8 +17,10 @@ the codecs, which tests use to show that stream and replay agree.
 
 from __future__ import annotations
 
+import gc
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Final
 
 from pipeline.detect.actor import ActorState, actor_step, decode_actor, encode_actor
@@ -35,6 +37,26 @@ from pipeline.score.config import ScoreConfig, load_config
 from pipeline.score.risk import Alert, RiskState, decode_risk, encode_risk, risk_step
 
 RECENT_TEXTS: Final = 32
+# First-generation threshold of the garbage collector while ``Engine.run`` works (the
+# default is 700): see ``_fewer_young_collections``.
+GC_YOUNG_THRESHOLD: Final = 20_000
+
+
+@contextmanager
+def _fewer_young_collections() -> Iterator[None]:
+    """Run the collector's youngest generation less often, then restore its thresholds.
+
+    A run allocates many short-lived objects (signals, terms, routes) beside states that
+    live for the whole run; at the default threshold the collector spent about a fifth
+    of the run walking them. Collections still happen, only less often; results do not
+    depend on it.
+    """
+    young, middle, old = gc.get_threshold()
+    gc.set_threshold(max(young, GC_YOUNG_THRESHOLD), middle, old)
+    try:
+        yield
+    finally:
+        gc.set_threshold(young, middle, old)
 
 
 class Engine:
@@ -126,8 +148,10 @@ class Engine:
     def run(self, events: Iterable[NormalizedEvent]) -> list[Alert]:
         """Process events in the order given; return every alert in the order raised."""
         alerts: list[Alert] = []
-        for event in events:
-            alerts.extend(self.process(event))
+        process = self.process
+        with _fewer_young_collections():
+            for event in events:
+                alerts.extend(process(event))
         return alerts
 
     def _learn(self, event: NormalizedEvent) -> None:

@@ -150,10 +150,13 @@ def attention_value(signal: PairSignal) -> float:
 def register_shift(signal: PairSignal, baseline: tuple[int, ...] | None,
                    config: ScoreConfig) -> float:
     """Severity-weighted rise of recent stage levels over the sender's usual (0..1)."""
+    recent = signal.recent_stages
+    if not any(recent):  # nothing recent: no rise (the sum below would be 0.0 too)
+        return 0.0
     severity = config.stage_severity
     usual = baseline if baseline is not None else (0,) * N_STAGES
     total = sum(severity) or 1.0
-    rise = sum(severity[i] * max(0, signal.recent_stages[i] - usual[i])
+    rise = sum(severity[i] * max(0, recent[i] - usual[i])
                for i in range(N_STAGES)) / 255.0
     return rise / total
 
