@@ -12,6 +12,7 @@ import faust
 from faust.worker import Worker
 
 from agents import (
+    commits,
     dedupe,
     diagnostics,
     fetching,
@@ -38,6 +39,7 @@ from pipeline.topology import Topology, load_topology
 
 def create_app(settings: Settings, topology: Topology | None = None) -> faust.App:
     fetching.install()
+    commits.install()
     topology = topology or load_topology(settings.topology_file).with_replication(
         settings.topic_replication
     )
