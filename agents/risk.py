@@ -15,7 +15,7 @@ from agents.acks import DeliveryAcks
 from agents.context import WorkerContext
 from agents.state import WriteBehind
 from agents.undecodable import send_dead_letter
-from pipeline.errors import InvalidRecord
+from pipeline.errors import FieldError, InvalidRecord
 from pipeline.score.risk import RiskState
 from pipeline.stream.records import (
     decode_signal_batch,
@@ -63,18 +63,21 @@ def register(app: faust.App, ctx: WorkerContext) -> None:
         acks = DeliveryAcks(manual)
         async for event in manual.events():
             message = event.message
-            key: bytes = message.key
-            applied, body = split_guarded(states.get(key))
-            if message.offset <= applied:
-                await acks.add(event)
-                continue
             try:
-                batch = decode_signal_batch(ctx.schemas, message.value)
+                batch = decode_signal_batch(ctx.schemas, message.value or b"")
+                if message.key != batch.actor.encode():
+                    raise InvalidRecord([FieldError("key", "mismatch",
+                                                    "record key differs from the batch's user")])
             except InvalidRecord as exc:
                 await acks.add(event, [await send_dead_letter(ctx, dead_letters, "risk",
                                                               message, exc)])
                 continue
-            user = key.decode()
+            key: bytes = message.key
+            applied, body = split_guarded(states.get(key))
+            if message.offset <= applied:
+                await acks.add(event)  # applied before a restart; its outputs were delivered
+                continue
+            user = batch.actor
             state: RiskState | None = None
             published = Published()
             if body is not None:

@@ -22,7 +22,7 @@ from agents.context import WorkerContext
 from agents.state import WriteBehind
 from agents.undecodable import send_dead_letter
 from pipeline.detect.signals import Signal
-from pipeline.errors import InvalidRecord
+from pipeline.errors import FieldError, InvalidRecord
 from pipeline.stream.records import (
     Routed,
     decode_routed,
@@ -84,16 +84,19 @@ def register_step(app: faust.App, ctx: WorkerContext, name: str, kind: str,
         acks = DeliveryAcks(manual)
         async for event in manual.events():
             message = event.message
+            try:
+                routed = decode_routed(ctx.schemas, message.value or b"")
+                if message.key != routed.key.encode():
+                    raise InvalidRecord([FieldError("key", "mismatch",
+                                                    "record key differs from the routed key")])
+            except InvalidRecord as exc:
+                await acks.add(event, [await send_dead_letter(ctx, dead_letters, name, message,
+                                                              exc)])
+                continue
             key: bytes = message.key
             applied, recent, state = split_step_value(states.get(key))
             if message.offset <= applied:
                 await acks.add(event)  # applied before a restart; its signals were delivered
-                continue
-            try:
-                routed = decode_routed(ctx.schemas, message.value)
-            except InvalidRecord as exc:
-                await acks.add(event, [await send_dead_letter(ctx, dead_letters, name, message,
-                                                              exc)])
                 continue
             event_in = routed.staged.event
             tag = event_tag(event_in.tenant_id, event_in.event_id)

@@ -25,6 +25,7 @@ from pipeline.avro import (
     SchemaMap,
 )
 from pipeline.detect.annotate import StagedEvent
+from pipeline.detect.codec import StateFormatError
 from pipeline.detect.profiles import Profile
 from pipeline.detect.signals import Signal, decode_signal, encode_signal
 from pipeline.errors import FieldError, InvalidRecord
@@ -128,9 +129,14 @@ def encode_signal_batch(schemas: SchemaMap, batch: SignalBatch) -> bytes:
 def decode_signal_batch(schemas: SchemaMap, data: bytes) -> SignalBatch:
     schema_id, record = schemas.decode(data)
     _expect(schema_id, SIGNAL_BATCH_SCHEMA_ID, "a signal batch")
+    try:
+        signals = tuple(decode_signal(s) for s in record["signals"])
+    except (StateFormatError, struct.error, UnicodeDecodeError, ValueError) as exc:
+        raise InvalidRecord([FieldError("signals", "signal_codec",
+                                        f"a signal does not decode ({type(exc).__name__})")],
+                            ) from None
     return SignalBatch(record["actor"], record["tenant_id"], record["step"],
-                       record["event_id"], record["at_us"],
-                       tuple(decode_signal(s) for s in record["signals"]))
+                       record["event_id"], record["at_us"], signals)
 
 
 def group_signals(step: str, event: NormalizedEvent,

@@ -123,17 +123,28 @@ def _stored_total(events: list[dict[str, Any]]) -> int:
     return len({e["event_id"] for e in events})
 
 
+def _stream_a_platform(settings: Settings, tenant: Tenant, tmp_path: Path, seed: int,
+                      workers: list[Process], topic: str,
+                      ) -> tuple[int, dict[str, tuple[float, str]]]:
+    """Replay a simulated platform, then feed it to running workers: profiles first, and
+    the rest once they are routed. The number of distinct events and replay's scores."""
+    events = _platform(tenant.tenant_id, seed=seed)
+    expected = _replay(events, tmp_path)
+    produce(settings.kafka_bootstrap, topic, _records(events, profiles=True))
+    wait_until(lambda: all(w.running() for w in workers) and _lag(settings) == 0, 180,
+               "profiles routed")
+    produce(settings.kafka_bootstrap, topic, _records(events, profiles=False))
+    return _stored_total(events), expected
+
+
 def test_one_worker_matches_replay(
     settings: Settings, tenant: Tenant, db: psycopg.Connection, tmp_path: Path,
     worker_factory: Callable[..., Process], raw_json_topic: str,
 ) -> None:
-    events = _platform(tenant.tenant_id, seed=21)
-    expected = _replay(events, tmp_path)
     worker = worker_factory(**NO_TRAINER).start()
-    produce(settings.kafka_bootstrap, raw_json_topic, _records(events, profiles=True))
-    wait_until(lambda: worker.running() and _lag(settings) == 0, 120, "profiles routed")
-    produce(settings.kafka_bootstrap, raw_json_topic, _records(events, profiles=False))
-    _settle(settings, [worker], db, tenant, _stored_total(events))
+    total, expected = _stream_a_platform(settings, tenant, tmp_path, 21, [worker],
+                                         raw_json_topic)
+    _settle(settings, [worker], db, tenant, total)
     _compare(_stream_scores(settings, db, tenant.tenant_id), expected)
 
 
@@ -141,13 +152,9 @@ def test_a_worker_killed_midway_and_restarted_matches_replay(
     settings: Settings, tenant: Tenant, db: psycopg.Connection, tmp_path: Path,
     worker_factory: Callable[..., Process], raw_json_topic: str,
 ) -> None:
-    events = _platform(tenant.tenant_id, seed=22)
-    expected = _replay(events, tmp_path)
     first = worker_factory(**NO_TRAINER).start()
-    produce(settings.kafka_bootstrap, raw_json_topic, _records(events, profiles=True))
-    wait_until(lambda: first.running() and _lag(settings) == 0, 120, "profiles routed")
-    produce(settings.kafka_bootstrap, raw_json_topic, _records(events, profiles=False))
-    total = _stored_total(events)
+    total, expected = _stream_a_platform(settings, tenant, tmp_path, 22, [first],
+                                         raw_json_topic)
     wait_until(lambda: first.running() and count(db, tenant.tenant_id) > total // 3, 300,
                "a third of the events stored")
     first.kill()
@@ -161,13 +168,36 @@ def test_two_workers_sharing_the_partitions_match_replay(
     settings: Settings, tenant: Tenant, db: psycopg.Connection, tmp_path: Path,
     worker_factory: Callable[..., Process], raw_json_topic: str,
 ) -> None:
-    events = _platform(tenant.tenant_id, seed=23)
-    expected = _replay(events, tmp_path)
     workers = [worker_factory(**NO_TRAINER).start(), worker_factory(**NO_TRAINER).start()]
-    produce(settings.kafka_bootstrap, raw_json_topic, _records(events, profiles=True))
-    wait_until(lambda: all(w.running() for w in workers) and _lag(settings) == 0, 180,
-               "profiles routed")
-    produce(settings.kafka_bootstrap, raw_json_topic, _records(events, profiles=False))
-    _settle(settings, workers, db, tenant, _stored_total(events))
+    total, expected = _stream_a_platform(settings, tenant, tmp_path, 23, workers,
+                                         raw_json_topic)
+    _settle(settings, workers, db, tenant, total)
     _compare(_stream_scores(settings, db, tenant.tenant_id), expected)
     assert all("Successfully synced group" in w.log_tail(100000) for w in workers)
+
+
+def test_hostile_records_on_detection_topics_become_dead_letters(
+    settings: Settings, db: psycopg.Connection, worker_factory: Callable[..., Process],
+) -> None:
+    topology = load_topology(settings.topology_file)
+    pairs = topology.port("pairs", "reads", "events")
+    signals = topology.port("risk", "reads", "signals")
+    worker = worker_factory(**NO_TRAINER).start()
+    produce(settings.kafka_bootstrap, pairs, [
+        (b"u_a|u_b", b"not avro at all"),
+        (None, b"\x00\x00\x00\x00\xc8\x02"),  # schema 200, truncated body, no key
+    ])
+    produce(settings.kafka_bootstrap, signals, [(b"u_x", b"\x00\x00\x00\x00\xc9junk")])
+
+    def letters() -> list[tuple[str, str]]:
+        rows = db.execute("SELECT source, field FROM dead_letters WHERE source LIKE %s "
+                          "OR source LIKE %s ORDER BY source",
+                          (f"{pairs}/%", f"{signals}/%")).fetchall()
+        return [(source.split("/")[0], field) for source, field in rows]
+
+    found = wait_until(lambda: worker.running() and len(letters()) >= 3 and letters(), 120,
+                       "three dead letters from the detection topics")
+    assert sorted(topic for topic, _ in found) == sorted([pairs, pairs, signals])
+    assert all(field == "(record)" for _, field in found)
+    wait_until(lambda: worker.running() and _lag(settings) == 0, 120,
+               "the worker to move past them")

@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from pipeline.avro import NORMALIZED_EVENT_SCHEMA_ID, load_schema_map
+from pipeline.avro import NORMALIZED_EVENT_SCHEMA_ID, SIGNAL_BATCH_SCHEMA_ID, load_schema_map
 from pipeline.core import Engine
 from pipeline.detect.annotate import annotate
 from pipeline.detect.profiles import Profile, ProfileTable
@@ -112,6 +112,15 @@ def test_a_record_of_another_schema_is_refused_naming_it() -> None:
         decode_routed(SCHEMAS, framed)
     assert caught.value.errors[0].field == "(record)"
     assert "routed event" in caught.value.errors[0].message
+
+
+def test_a_signal_batch_with_undecodable_signals_is_refused_naming_the_field() -> None:
+    framed = SCHEMAS.encode(SIGNAL_BATCH_SCHEMA_ID, {
+        "actor": "u_x", "tenant_id": "acme", "step": "pair", "event_id": "e-1", "at_us": 1,
+        "signals": [b"\x01\x02not a signal"]})
+    with pytest.raises(InvalidRecord) as caught:
+        decode_signal_batch(SCHEMAS, framed)
+    assert caught.value.errors[0].field == "signals"
 
 
 def test_decoded_cache_answers_only_for_the_stored_bytes() -> None:
