@@ -9,13 +9,14 @@ event that moved them (``pipeline.stream.records``).
 
 from __future__ import annotations
 
+from functools import partial
+
 import faust
 
 from agents.acks import DeliveryAcks
 from agents.context import WorkerContext
 from agents.state import WriteBehind
-from agents.undecodable import send_dead_letter
-from pipeline.errors import FieldError, InvalidRecord
+from agents.undecodable import decode_or_dead_letter
 from pipeline.score.risk import RiskState
 from pipeline.stream.records import (
     decode_signal_batch,
@@ -63,14 +64,10 @@ def register(app: faust.App, ctx: WorkerContext) -> None:
         acks = DeliveryAcks(manual)
         async for event in manual.events():
             message = event.message
-            try:
-                batch = decode_signal_batch(ctx.schemas, message.value or b"")
-                if message.key != batch.actor.encode():
-                    raise InvalidRecord([FieldError("key", "mismatch",
-                                                    "record key differs from the batch's user")])
-            except InvalidRecord as exc:
-                await acks.add(event, [await send_dead_letter(ctx, dead_letters, "risk",
-                                                              message, exc)])
+            batch = await decode_or_dead_letter(
+                ctx, dead_letters, "risk", event, acks,
+                partial(decode_signal_batch, ctx.schemas), lambda b: b.actor)
+            if batch is None:
                 continue
             key: bytes = message.key
             applied, body = split_guarded(states.get(key))

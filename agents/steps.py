@@ -13,6 +13,7 @@ into ``labels`` for the trainer.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import faust
@@ -20,9 +21,8 @@ import faust
 from agents.acks import DeliveryAcks
 from agents.context import WorkerContext
 from agents.state import WriteBehind
-from agents.undecodable import send_dead_letter
+from agents.undecodable import decode_or_dead_letter
 from pipeline.detect.signals import Signal
-from pipeline.errors import FieldError, InvalidRecord
 from pipeline.stream.records import (
     Routed,
     decode_routed,
@@ -84,14 +84,10 @@ def register_step(app: faust.App, ctx: WorkerContext, name: str, kind: str,
         acks = DeliveryAcks(manual)
         async for event in manual.events():
             message = event.message
-            try:
-                routed = decode_routed(ctx.schemas, message.value or b"")
-                if message.key != routed.key.encode():
-                    raise InvalidRecord([FieldError("key", "mismatch",
-                                                    "record key differs from the routed key")])
-            except InvalidRecord as exc:
-                await acks.add(event, [await send_dead_letter(ctx, dead_letters, name, message,
-                                                              exc)])
+            routed = await decode_or_dead_letter(
+                ctx, dead_letters, name, event, acks, partial(decode_routed, ctx.schemas),
+                lambda r: r.key)
+            if routed is None:
                 continue
             key: bytes = message.key
             applied, recent, state = split_step_value(states.get(key))
