@@ -152,6 +152,19 @@ def parse_topology(document: Any, where: str = "topology") -> Topology:
     return Topology(topics, agents)
 
 
+def prefixed_document(document: dict[str, Any], prefix: str) -> dict[str, Any]:
+    """A parsed topology document with every topic renamed ``<prefix>.<name>``, so a run
+    (a test module, a benchmark) gets topics of its own on a shared broker."""
+    renamed = dict(document)
+    renamed["topics"] = {f"{prefix}.{name}": spec for name, spec in document["topics"].items()}
+    renamed["agents"] = {
+        agent: {direction: {port: f"{prefix}.{name}" for port, name in ports.items()}
+                for direction, ports in spec.items()}
+        for agent, spec in (document.get("agents") or {}).items()
+    }
+    return renamed
+
+
 def load_topology(path: Path) -> Topology:
     try:
         document = yaml.safe_load(path.read_text(encoding="utf-8"))

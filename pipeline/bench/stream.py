@@ -44,7 +44,7 @@ from pipeline.settings import Settings
 from pipeline.simulate import SimulationConfig, simulate
 from pipeline.storage.migrate import migrate
 from pipeline.storage.tenants import add_tenant
-from pipeline.topology import load_topology
+from pipeline.topology import Topology, load_topology, prefixed_document
 
 _DETECTION_INPUTS = [("normalize", "json"), ("dedupe", "validated"), ("route", "normalized"),
                      ("pairs", "events"), ("actors", "events"), ("targets", "events"),
@@ -72,11 +72,11 @@ class _Run:
     settings: Settings
     prefix: str
     topology_file: Path
+    topology: Topology
     home: Path
 
     def port(self, agent: str, direction: str, name: str) -> str:
-        topology = load_topology(self.topology_file)
-        return topology.port(agent, direction, name)  # type: ignore[arg-type]
+        return self.topology.port(agent, direction, name)  # type: ignore[arg-type]
 
 
 def _records(events: list[dict[str, Any]]) -> list[tuple[bytes, bytes, str]]:
@@ -152,18 +152,14 @@ def _workers(run: _Run, count: int) -> Iterator[list[Child]]:
 
 def _prepare(settings: Settings, home: Path) -> _Run:
     prefix = f"bench{secrets.token_hex(3)}"
-    document: dict[str, Any] = yaml.safe_load(settings.topology_file.read_text(encoding="utf-8"))
-    document["topics"] = {f"{prefix}.{n}": spec for n, spec in document["topics"].items()}
-    for agent in document["agents"].values():
-        for ports in agent.values():
-            for port, name in ports.items():
-                ports[port] = f"{prefix}.{name}"
+    document = yaml.safe_load(settings.topology_file.read_text(encoding="utf-8"))
     topology_file = home / "topics.yaml"
-    topology_file.write_text(yaml.safe_dump(document), encoding="utf-8")
+    topology_file.write_text(yaml.safe_dump(prefixed_document(document, prefix)),
+                             encoding="utf-8")
     topology = load_topology(topology_file)
     admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
     topics.apply(admin, topics.plan(topology, topics.describe(admin, sorted(topology.topics))))
-    return _Run(settings, prefix, topology_file, home)
+    return _Run(settings, prefix, topology_file, topology, home)
 
 
 def _wait(check: Any, timeout: float, children: list[Child], what: str) -> None:

@@ -29,7 +29,7 @@ from pipeline.kafka import topics
 from pipeline.settings import Settings
 from pipeline.storage.migrate import migrate
 from pipeline.storage.tenants import add_tenant, create_key
-from pipeline.topology import load_topology
+from pipeline.topology import load_topology, prefixed_document
 
 REPO = Path(__file__).resolve().parents[2]
 MASTER_KEY = "integration-tests-master-key-0123456789abcdef"
@@ -76,12 +76,7 @@ def _prefixed_topology(prefix: str, partitions: int | None = None) -> dict[str, 
         document["defaults"]["partitions"] = partitions
         for spec in document["topics"].values():
             spec["partitions"] = partitions
-    document["topics"] = {f"{prefix}.{name}": spec for name, spec in document["topics"].items()}
-    for agent in document["agents"].values():
-        for ports in agent.values():
-            for port, name in ports.items():
-                ports[port] = f"{prefix}.{name}"
-    return document
+    return prefixed_document(document, prefix)
 
 
 @pytest.fixture(scope="module")

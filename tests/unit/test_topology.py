@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import yaml
 
 from pipeline.errors import ConfigError
 from pipeline.kafka.topics import ActualTopic, plan
@@ -92,3 +93,14 @@ def test_plan_in_sync() -> None:
 
 def test_replication_override() -> None:
     assert {t.replication for t in shipped().with_replication(3).topics.values()} == {3}
+
+
+def test_a_prefixed_document_renames_every_topic_and_port_and_leaves_the_original() -> None:
+    from pipeline.settings import REPO_ROOT
+    from pipeline.topology import parse_topology, prefixed_document
+
+    document = yaml.safe_load((REPO_ROOT / "topologies" / "topics.yaml").read_text())
+    renamed = parse_topology(prefixed_document(document, "run1"))
+    assert all(name.startswith("run1.") for name in renamed.topics)
+    assert renamed.port("risk", "reads", "signals") == "run1.signals"
+    assert "signals" in document["topics"]  # the input is not modified
