@@ -7,6 +7,8 @@ print in a traceback or a log line.
 
 from __future__ import annotations
 
+import base64
+import binascii
 from pathlib import Path
 from typing import Literal
 
@@ -17,6 +19,7 @@ from pipeline.errors import ConfigError
 from pipeline.pseudonym import MIN_MASTER_KEY_BYTES
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+AUDIT_SEED_BYTES = 32
 
 
 class Settings(BaseSettings):
@@ -27,6 +30,8 @@ class Settings(BaseSettings):
         "postgresql://wardstream:wardstream@127.0.0.1:54329/wardstream"
     )
     pseudonym_master_key: SecretStr | None = None
+    # Base64 of the 32-byte Ed25519 seed that signs audit tree heads (docs/audit.md).
+    audit_signing_key: SecretStr | None = None
     app_id: str = Field("wardstream", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
     worker_data_dir: Path = REPO_ROOT / ".local" / "worker"
     worker_web_port: int = Field(6066, ge=1, le=65535)
@@ -54,6 +59,13 @@ class Settings(BaseSettings):
             raise ValueError(f"must be at least {MIN_MASTER_KEY_BYTES} bytes")
         return value
 
+    @field_validator("audit_signing_key")
+    @classmethod
+    def _ed25519_seed(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            _decode_seed(value.get_secret_value())
+        return value
+
     def master_key(self) -> bytes:
         """The pseudonym master key; a clear error when it is not configured."""
         if self.pseudonym_master_key is None:
@@ -62,6 +74,31 @@ class Settings(BaseSettings):
                 f"the same secret of at least {MIN_MASTER_KEY_BYTES} bytes"
             )
         return self.pseudonym_master_key.get_secret_value().encode()
+
+    def audit_seed(self) -> bytes:
+        """The audit signing key's Ed25519 seed; a clear error when it is not configured."""
+        if self.audit_signing_key is None:
+            raise ConfigError(
+                "WARDSTREAM_AUDIT_SIGNING_KEY is not set: give the base64 of a random "
+                f"{AUDIT_SEED_BYTES}-byte Ed25519 seed (python -c \"import base64, os; "
+                "print(base64.b64encode(os.urandom(32)).decode())\")"
+            )
+        return _decode_seed(self.audit_signing_key.get_secret_value())
+
+
+def _decode_seed(text: str) -> bytes:
+    try:
+        seed = base64.b64decode(text.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError(
+            f"must be the base64 of a {AUDIT_SEED_BYTES}-byte Ed25519 seed; it is not base64"
+        ) from None
+    if len(seed) != AUDIT_SEED_BYTES:
+        raise ValueError(
+            f"must be the base64 of a {AUDIT_SEED_BYTES}-byte Ed25519 seed; "
+            f"it decodes to {len(seed)} bytes"
+        )
+    return seed
 
 
 def load_settings() -> Settings:
