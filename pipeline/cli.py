@@ -30,6 +30,8 @@ _STANDALONE = (
     ("bench", "pipeline.bench.command", "benchmarks that print figures and ratios"),
     ("demo", "pipeline.demo.command",
      "stream a simulated platform through the local stack and show who is flagged"),
+    ("audit", "pipeline.audit.command",
+     "the tamper-evident audit log: verify an export offline, export, sign, prove"),
 )
 
 
