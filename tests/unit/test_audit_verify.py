@@ -383,3 +383,20 @@ def test_malformed_proof_file_is_named(
              "seq": 1, "leaf": "{}", "tree_size": "5", "path": []}
     err = malformed(tmp_path, build(), capsys, "--proof", _write(tmp_path, "p.json", proof))
     assert "malformed proof: tree_size: must be a non-negative integer" in err
+
+
+def test_signing_key_setting_errors_name_the_variable(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("WARDSTREAM_AUDIT_SIGNING_KEY", raising=False)
+    assert command.main(["public-key"]) == command.EXIT_CANNOT_RUN
+    assert "WARDSTREAM_AUDIT_SIGNING_KEY is not set" in capsys.readouterr().err
+    for bad, why in [("not base64!", "it is not base64"), ("AAAA", "it decodes to 3 bytes")]:
+        monkeypatch.setenv("WARDSTREAM_AUDIT_SIGNING_KEY", bad)
+        assert command.main(["public-key"]) == command.EXIT_CANNOT_RUN
+        err = capsys.readouterr().err
+        assert "WARDSTREAM_AUDIT_SIGNING_KEY" in err and why in err
+        assert bad not in err.replace("WARDSTREAM_AUDIT_SIGNING_KEY", "")
+    monkeypatch.setenv("WARDSTREAM_AUDIT_SIGNING_KEY", base64.b64encode(bytes(range(32))).decode())
+    assert command.main(["public-key"]) == 0
+    assert capsys.readouterr().out.strip() == PUBLIC_KEY_B64
