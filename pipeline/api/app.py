@@ -1,17 +1,16 @@
-"""The FastAPI application: ``POST /v1/events``, key management, reads, health.
+"""The FastAPI application: ``POST /v1/events``, decisions, key management, reads,
+the integration guide's compatibility paths, health.
 
 Bodies are read with a hard byte cap before parsing, keys are checked against
 their SHA-256 in PostgreSQL (``pipeline.api.auth``), every key is rate
 limited, and an ingest answer comes only after the broker acknowledged every
-record.
+record (``pipeline.api.door``, the one producing path).
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -20,44 +19,47 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pipeline.api.auth import Authenticator
-from pipeline.api.batch import BatchRejected, check_batch, to_records
+from pipeline.api.batch import BatchRejected
+from pipeline.api.compat import CLIENT_EVENT_SCHEMA, ClientLibrary, compat_routes
+from pipeline.api.decisions import decision_routes
+from pipeline.api.door import EventDoor, json_body
 from pipeline.api.errors import ApiError
 from pipeline.api.keys import key_routes
-from pipeline.api.reads import read_routes
-from pipeline.contract import parse_json
-from pipeline.errors import InvalidRecord
-from pipeline.kafka.producer import AckedProducer, ProduceFailed
+from pipeline.api.mapping import is_client_library_shape
+from pipeline.api.reads import PairAnalyser, read_routes
 from pipeline.settings import Settings
 from pipeline.topology import load_topology
 
-
-async def _read_capped(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise ApiError(413, "body_too_large", f"the body is {declared} bytes; limit is {limit}")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise ApiError(413, "body_too_large", f"the body exceeds the limit of {limit} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
+_EVENTS_OPENAPI: dict[str, Any] = {
+    "summary": "Ingest events",
+    "description": (
+        "A contract event (shared/spec/events.md) or an array of 1..N of them; answers "
+        "{accepted, count}. A body in the client library's shape (idempotency_key and "
+        "event_type, no type) is mapped onto the contract and answered with "
+        "{event_id, current_score, tier, delta, signals}; see docs/integration.md."),
+    "requestBody": {"required": True, "content": {"application/json": {"schema": {"oneOf": [
+        {"type": "object", "description": "a contract event", "required": ["type"]},
+        {"type": "array", "items": {"type": "object"}, "minItems": 1},
+        CLIENT_EVENT_SCHEMA,
+    ]}}}},
+}
 
 
 def create_app(settings: Settings) -> FastAPI:
     topology = load_topology(settings.topology_file)
     raw_topic = topology.port("normalize", "reads", "json")
     auth = Authenticator(settings.pg_dsn.get_secret_value())
-    state: dict[str, AckedProducer] = {}
+    door = EventDoor(settings, raw_topic)
+    analyser = PairAnalyser(settings)
+    client_library = ClientLibrary(settings, door)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        state["producer"] = AckedProducer(settings.kafka_bootstrap)
+        door.open()
         try:
             yield
         finally:
-            await asyncio.to_thread(state["producer"].close)
+            await door.close()
             auth.close()
 
     app = FastAPI(title="wardstream", version="0.1.0", lifespan=lifespan)
@@ -78,38 +80,25 @@ def create_app(settings: Settings) -> FastAPI:
         return ApiError(400, "bad_request", str(first["msg"]), field=field).response()
 
     app.include_router(key_routes(auth, settings.pg_dsn.get_secret_value()))
-    app.include_router(read_routes(auth, settings))
+    app.include_router(read_routes(auth, settings, analyser))
+    app.include_router(decision_routes(auth, settings, door))
+    app.include_router(compat_routes(auth, settings, door, analyser))
 
     @app.get("/healthz")
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.post("/v1/events", status_code=202)
+    @app.post("/v1/events", status_code=202, openapi_extra=_EVENTS_OPENAPI)
     async def ingest(request: Request) -> dict[str, Any]:
         identity = await auth.require(request, "ingest")
-        body = await _read_capped(request, settings.api_max_body_bytes)
+        parsed = await json_body(request, settings.api_max_body_bytes)
+        if is_client_library_shape(parsed):
+            return await client_library.answer(identity, parsed)
         try:
-            parsed = parse_json(body, max_bytes=settings.api_max_body_bytes)
-        except InvalidRecord as exc:
-            first = exc.first
-            raise ApiError(400, "malformed_body", first.message, field=first.field) from None
-        try:
-            events = check_batch(
-                parsed,
-                tenant_id=identity.tenant_id,
-                now=datetime.now(UTC),
-                max_items=settings.api_max_batch,
-                max_future=timedelta(seconds=settings.api_max_future_skew_seconds),
-            )
+            events = door.check(parsed, identity.tenant_id)
         except BatchRejected as exc:
             raise ApiError(exc.status, exc.code, exc.message, errors=exc.items) from None
-        try:
-            await state["producer"].send_all(
-                raw_topic, to_records(events), settings.api_produce_timeout_seconds
-            )
-        except ProduceFailed as exc:
-            raise ApiError(503, "unavailable", str(exc),
-                           headers={"Retry-After": str(exc.retry_after)}) from None
+        await door.produce(events)
         return {"accepted": [e.event_id for e in events], "count": len(events)}
 
     return app

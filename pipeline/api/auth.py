@@ -62,6 +62,11 @@ class KeyChecker:
             del self._cache[presented]
 
 
+def has_scope(identity: ApiKeyIdentity, scope: str) -> bool:
+    """True when the key holds ``scope`` (``admin`` holds every scope)."""
+    return scope in identity.scopes or "admin" in identity.scopes
+
+
 class Authenticator:
     def __init__(self, dsn: str) -> None:
         self.keys = KeyChecker(dsn)
@@ -94,7 +99,7 @@ class Authenticator:
                            f"this key allows {identity.rate_per_second:g} requests per second "
                            f"(bursts of {identity.burst}); retry after {wait}s",
                            headers={"Retry-After": str(wait)})
-        if scope not in identity.scopes and "admin" not in identity.scopes:
+        if not has_scope(identity, scope):
             raise ApiError(403, "forbidden", f"the API key lacks the '{scope}' scope")
         return identity
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import UTC, datetime
-from functools import cache
 from typing import Any
 
 import psycopg
@@ -77,7 +76,7 @@ def _score_body(s: StoredScore) -> dict[str, Any]:
     }
 
 
-def _analysis_body(result: PairAnalysis, truncated: bool) -> dict[str, Any]:
+def analysis_body(result: PairAnalysis, truncated: bool) -> dict[str, Any]:
     return {
         "pair": [result.a, result.b], "events": result.events, "truncated": truncated,
         "first_contact_at": _iso_us(result.first_contact_at_us),
@@ -93,6 +92,27 @@ def _analysis_body(result: PairAnalysis, truncated: bool) -> dict[str, Any]:
         ],
         "note": _REGISTER_NOTE,
     }
+
+
+class PairAnalyser:
+    """A pair's analysis from its stored events (shared by the reads and the
+    compatibility API); the text model is loaded on first use."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._config = load_config(settings.score_config_file)
+        self._loaded: StageModel | None = None
+
+    def _model(self) -> StageModel:
+        if self._loaded is None:
+            self._loaded = load_model()
+        return self._loaded
+
+    def __call__(self, conn: psycopg.Connection, tenant_id: str, a: str,
+                 b: str) -> dict[str, Any] | None:
+        """The analysis body of the pair a-b, or None when no event reached the pair."""
+        events, truncated = pair_events(conn, tenant_id, a, b, MAX_PAIR_EVENTS)
+        result = analyse_pair(a, b, events, self._model(), self._config)
+        return None if result.events == 0 else analysis_body(result, truncated)
 
 
 class _Resolver:
@@ -111,15 +131,12 @@ class _Resolver:
         return pseudonym if user_id_of(conn, tenant_id, pseudonym) is not None else None
 
 
-def read_routes(auth: Authenticator, settings: Settings) -> APIRouter:
+def read_routes(auth: Authenticator, settings: Settings,
+                analyser: PairAnalyser | None = None) -> APIRouter:
     router = APIRouter()
     db = Database(settings.pg_dsn.get_secret_value(), "score store")
     resolve = _Resolver(settings)
-    config = load_config(settings.score_config_file)
-
-    @cache
-    def model() -> StageModel:
-        return load_model()
+    analyse_stored = analyser if analyser is not None else PairAnalyser(settings)
 
     def unknown(field: str) -> ApiError:
         return ApiError(404, "not_found", "no such user among this tenant's scored users",
@@ -221,12 +238,11 @@ def read_routes(auth: Authenticator, settings: Settings) -> APIRouter:
             if pa == pb or pa is None or pb is None:
                 raise ApiError(400, "invalid_parameter", "a and b name the same user",
                                field="b")
-            events, truncated = pair_events(conn, tenant, pa, pb, MAX_PAIR_EVENTS)
-            result = analyse_pair(pa, pb, events, model(), config)
-            if result.events == 0:
+            body = analyse_stored(conn, tenant, pa, pb)
+            if body is None:
                 raise ApiError(404, "not_found", "no stored events between these two users",
                                field="b")
-            return _analysis_body(result, truncated)
+            return body
 
         return await db.run(analyse)
 
