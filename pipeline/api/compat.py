@@ -108,7 +108,7 @@ def _score_answer(conn: psycopg.Connection, tenant_id: str, actor: str) -> dict[
         "current_score": min(100, max(0, round(latest.score))),
         "tier": latest.tier.lower(),
         "delta": round(latest.score - previous),
-        "signals": [d.signal for d in latest.drivers],
+        "signals": [d.signal for d in sorted(latest.drivers, key=lambda d: -d.contribution)],
     }
 
 

@@ -46,8 +46,9 @@ REQUEST_SCHEMA: dict[str, Any] = {
         "alert_id": {"type": "string", "minLength": 1, "maxLength": 128,
                      "description": "close only the item holding this alert"},
         "note": {"type": "string", "maxLength": 2000},
-        "occurred_at": {"type": "string", "format": "date-time",
-                        "description": "when decided (RFC 3339 or Unix seconds); default now"},
+        "occurred_at": {"oneOf": [{"type": "string", "format": "date-time"}, {"type": "number"}],
+                        "description": "when decided: RFC 3339 with an offset, or Unix seconds "
+                                       "(milliseconds from 1e11); default now"},
     },
 }
 _OPENAPI = {
