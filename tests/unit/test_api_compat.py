@@ -65,7 +65,7 @@ def test_decision_values_are_exactly_the_contracts() -> None:
         [event] = mapping.decision(decision_body(decision=value), tenant_id="t", event_id="e",
                                    now=NOW).mapped.events
         assert validate_event(event).fields["decision"] == value
-    assert mapping.CLOSING_DECISIONS == frozenset(DECISIONS) - {"escalated"}
+    assert frozenset(DECISIONS) - {"escalated"} == mapping.CLOSING_DECISIONS
 
 
 def test_decision_time_may_be_given_as_text_or_unix_time() -> None:
