@@ -32,6 +32,10 @@ _STANDALONE = (
      "stream a simulated platform through the local stack and show who is flagged"),
     ("audit", "pipeline.audit.command",
      "the tamper-evident audit log: verify an export offline, export, sign, prove"),
+    ("ncmec", "pipeline.ncmec.command",
+     "NCMEC CyberTipline reports: build for review, submit, status, reconcile"),
+    ("ncmec-standin", "pipeline.ncmec.standin",
+     "a local stand-in of the CyberTipline Reporting API (tests and demos only)"),
 )
 
 

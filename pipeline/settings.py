@@ -51,6 +51,14 @@ class Settings(BaseSettings):
     score_config_file: Path | None = None
     trainer_enabled: bool = True
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # NCMEC CyberTipline Reporting API (docs/ncmec.md): the base URI (NCMEC's
+    # .../ispws, its test environment, or `wardstream ncmec-standin`) and the
+    # credentials NCMEC issued.
+    ncmec_url: str | None = None
+    ncmec_username: SecretStr | None = None
+    ncmec_password: SecretStr | None = None
+    ncmec_timeout_seconds: float = Field(30.0, gt=0, le=600)
+    ncmec_max_attempts: int = Field(5, ge=1, le=20)
 
     @field_validator("pseudonym_master_key")
     @classmethod
@@ -84,6 +92,19 @@ class Settings(BaseSettings):
                 "print(base64.b64encode(os.urandom(32)).decode())\")"
             )
         return _decode_seed(self.audit_signing_key.get_secret_value())
+
+    def ncmec_credentials(self) -> tuple[str, str, str]:
+        """(base URL, username, password) of the Reporting API; names what is missing."""
+        url, username, password = self.ncmec_url, self.ncmec_username, self.ncmec_password
+        if not url or username is None or password is None:
+            missing = [name for name, value in (
+                ("WARDSTREAM_NCMEC_URL", url), ("WARDSTREAM_NCMEC_USERNAME", username),
+                ("WARDSTREAM_NCMEC_PASSWORD", password)) if not value]
+            raise ConfigError(
+                f"{', '.join(missing)} not set: NCMEC reporting needs the API base URI "
+                "(https://report.cybertip.org/ispws, or a stand-in) and the credentials NCMEC "
+                "issued")
+        return url, username.get_secret_value(), password.get_secret_value()
 
 
 def _decode_seed(text: str) -> bytes:
