@@ -5,8 +5,9 @@
 - ``GET /api/v1/sessions/{session_id}/analysis`` (``read``): the pair analysis of
   every pair that talked in that conversation (``session_id`` is the platform's
   conversation id);
-- ``POST /api/v1/reports/generate`` (``moderate``): checked, then 501: NCMEC
-  reports need evidence packages and a CyberTipline client, not built yet;
+- ``POST /api/v1/reports/generate`` (``moderate``): checked, then 501: the
+  CyberTipline client exists (pipeline/ncmec) but nothing maps an evidence
+  package onto its input yet (``NOT_BUILT`` names what is missing);
 - :class:`ClientLibrary` answers ``POST /v1/events`` bodies in the client
   library's shape (``pipeline.api.mapping.is_client_library_shape``) with the
   actor's newest stored score.
@@ -41,9 +42,12 @@ from pipeline.storage.tenants import ApiKeyIdentity
 MAX_MESSAGE_BODY = 256 * 1024
 MAX_REPORT_BODY = 4 * 1024
 MAX_SESSION_PAIRS = 20
-NOT_BUILT = ("NCMEC report generation is not built yet: it needs evidence packages "
-             "(preserved, hashed copies of the session's records under legal hold) and a "
-             "CyberTipline client to file them; neither exists")
+NOT_BUILT = ("NCMEC report generation over HTTP is not built yet. The CyberTipline client "
+             "exists (wardstream ncmec build/submit, docs/ncmec.md), but a session_id and "
+             "confirmed_by are not enough to file: nothing yet maps a preserved evidence "
+             "package onto a report input (the reporting contact, the reported user's raw "
+             "platform ids, email and IP captures, the recipient's age, the conversation file "
+             "and its SHA-256). Until evidence packages carry those, file with the CLI")
 _SESSION_NOTE = ("one analysis per pair that exchanged messages or media in this conversation; "
                  "each covers the pair's stored events in every conversation")
 
