@@ -50,6 +50,16 @@ class Settings(BaseSettings):
     # whether this worker's trainer learns from moderation decisions on `labels`.
     score_config_file: Path | None = None
     trainer_enabled: bool = True
+    # Webhooks (pipeline/webhooks, docs/integration.md). Private and loopback targets, and
+    # plain http to loopback, are refused unless webhook_allow_private (tests, local dev).
+    webhook_allow_private: bool = False
+    webhook_max_attempts: int = Field(12, ge=1, le=50)
+    webhook_backoff_base_seconds: float = Field(5.0, ge=0, le=3600)
+    webhook_backoff_max_seconds: float = Field(3600.0, ge=0, le=86_400)
+    webhook_retry_after_max_seconds: float = Field(3600.0, ge=0, le=86_400)
+    webhook_timeout_seconds: float = Field(10.0, gt=0, le=60)
+    webhook_poll_seconds: float = Field(1.0, gt=0, le=60)
+    webhook_batch: int = Field(20, ge=1, le=500)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # NCMEC CyberTipline Reporting API (docs/ncmec.md): the base URI (NCMEC's
     # .../ispws, its test environment, or `wardstream ncmec-standin`) and the

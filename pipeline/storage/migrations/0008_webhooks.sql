@@ -4,7 +4,7 @@
 
 -- A tenant's endpoint. The signing secret must stay usable for HMAC, so it is kept
 -- sealed (AES-256-GCM under a key derived from the pseudonym master key, bound to
--- tenant and endpoint id: pipeline/webhooks/secrets.py), never in plain text.
+-- tenant and endpoint id: pipeline/webhooks/sealing.py), never in plain text.
 -- Deleting an endpoint sets disabled_at; its deliveries stay for the record.
 CREATE TABLE webhook_endpoints (
     endpoint_id     text PRIMARY KEY,
