@@ -32,6 +32,8 @@ _STANDALONE = (
      "stream a simulated platform through the local stack and show who is flagged"),
     ("audit", "pipeline.audit.command",
      "the tamper-evident audit log: verify an export offline, export, sign, prove"),
+    ("webhooks", "pipeline.webhooks.command",
+     "deliver alerts to tenants' webhook endpoints; list and replay dead deliveries"),
     ("ncmec", "pipeline.ncmec.command",
      "NCMEC CyberTipline reports: build for review, submit, status, reconcile"),
     ("ncmec-standin", "pipeline.ncmec.standin",

@@ -1,5 +1,5 @@
 """The FastAPI application: ``POST /v1/events``, decisions, key management, reads,
-the integration guide's compatibility paths, health.
+the integration guide's compatibility paths, webhook endpoints, health.
 
 Bodies are read with a hard byte cap before parsing, keys are checked against
 their SHA-256 in PostgreSQL (``pipeline.api.auth``), every key is rate
@@ -29,6 +29,7 @@ from pipeline.api.mapping import is_client_library_shape
 from pipeline.api.reads import PairAnalyser, read_routes
 from pipeline.settings import Settings
 from pipeline.topology import load_topology
+from pipeline.webhooks.api import webhook_routes
 
 _EVENTS_OPENAPI: dict[str, Any] = {
     "summary": "Ingest events",
@@ -83,6 +84,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(read_routes(auth, settings, analyser))
     app.include_router(decision_routes(auth, settings, door))
     app.include_router(compat_routes(auth, settings, door, analyser))
+    app.include_router(webhook_routes(auth, settings))
 
     @app.get("/healthz")
     async def health() -> dict[str, str]:
