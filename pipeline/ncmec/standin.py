@@ -106,8 +106,8 @@ class StandIn:
             }
 
     def start(self) -> StandIn:
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True,
-                                        name="ncmec-standin")
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
+                                        daemon=True, name="ncmec-standin")
         self._thread.start()
         return self
 

@@ -161,3 +161,16 @@ def test_input_file_that_is_not_json(tmp_path: Path) -> None:
     (tmp_path / "input.json").write_text("{nope", encoding="utf-8")
     with pytest.raises(InvalidReportInput, match=r"\(document\): not valid JSON"):
         load_input(tmp_path / "input.json")
+
+
+def test_building_a_report_needs_no_database_or_network_library() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "import pipeline.ncmec.inputs, pipeline.ncmec.report_xml, pipeline.ncmec.summary\n"
+            "print(','.join(sorted(m for m in sys.modules\n"
+            "    if m.split('.')[0] in ('psycopg', 'httpx', 'fastapi', 'faust'))))\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True)
+    assert result.stdout.strip() == ""
