@@ -38,6 +38,8 @@ _STANDALONE = (
      "NCMEC CyberTipline reports: build for review, submit, status, reconcile"),
     ("ncmec-standin", "pipeline.ncmec.standin",
      "a local stand-in of the CyberTipline Reporting API (tests and demos only)"),
+    ("evidence", "pipeline.evidence.command",
+     "evidence packages: build them for alerts (run), destroy expired ones (expire)"),
 )
 
 

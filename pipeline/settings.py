@@ -69,6 +69,16 @@ class Settings(BaseSettings):
     ncmec_password: SecretStr | None = None
     ncmec_timeout_seconds: float = Field(30.0, gt=0, le=600)
     ncmec_max_attempts: int = Field(5, ge=1, le=20)
+    # Evidence packages (docs/evidence.md): the window of events around an incident,
+    # retention days per jurisdiction (JSON object), each tenant's jurisdiction (JSON
+    # object; the default otherwise) and how often `wardstream evidence run` polls.
+    evidence_before_days: int = Field(30, ge=0, le=366)
+    evidence_after_days: int = Field(1, ge=0, le=31)
+    evidence_max_events: int = Field(5000, ge=1, le=100_000)
+    evidence_retention_days: dict[str, int] = Field(default_factory=lambda: {"US": 365})
+    evidence_default_jurisdiction: str = "US"
+    evidence_tenant_jurisdictions: dict[str, str] = Field(default_factory=dict)
+    evidence_poll_seconds: float = Field(2.0, gt=0, le=300)
 
     @field_validator("pseudonym_master_key")
     @classmethod
