@@ -8,7 +8,10 @@ item of the key's tenant. Order: check, produce, then close; a failure after
 producing answers 503 and the client retries with the same ``Idempotency-Key``
 (the same event id, a duplicate downstream; the item closes once).
 
-``escalated`` hands the case on: it is produced, but leaves the item open.
+``escalated`` hands the case on: it is produced, but leaves the item open,
+and an evidence package about the subject is built in the same request
+(``pipeline.evidence``; keyed by the decision's event id, so a retry finds
+the package built before). The answer then names it: ``evidence_package_id``.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ from pipeline.api.mapping import CLOSING_DECISIONS, IDEMPOTENCY_HEADER
 from pipeline.api.pseudonyms import not_configured, pseudonymizer_of
 from pipeline.contract.spec import DECISIONS
 from pipeline.errors import InvalidRecord
+from pipeline.evidence.builder import build_for_escalation
+from pipeline.evidence.policy import config_from_settings
 from pipeline.settings import Settings
 from pipeline.storage.decisions import alert_of, close_open_item, closed_by_event
 
@@ -65,6 +70,7 @@ def decision_routes(auth: Authenticator, settings: Settings, door: EventDoor) ->
     router = APIRouter()
     db = Database(settings.pg_dsn.get_secret_value(), "review queue")
     pseudonyms = pseudonymizer_of(settings)
+    evidence = config_from_settings(settings)
 
     @router.post("/v1/decisions", status_code=202, openapi_extra=_OPENAPI)
     async def post_decision(request: Request) -> dict[str, Any]:
@@ -106,6 +112,12 @@ def decision_routes(auth: Authenticator, settings: Settings, door: EventDoor) ->
         await db.run(check)
         await door.produce(events)
         closed = decision in CLOSING_DECISIONS and await db.run(close)
-        return {"event_id": event.event_id, "queue_item_closed": closed}
+        answer: dict[str, Any] = {"event_id": event.event_id, "queue_item_closed": closed}
+        if decision == "escalated":
+            built = await db.run(lambda conn: build_for_escalation(
+                conn, evidence, tenant_id=tenant, actor=subject, event_id=event.event_id,
+                escalated_at=event.occurred_at))
+            answer["evidence_package_id"] = built.package_id
+        return answer
 
     return router
