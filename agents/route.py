@@ -16,7 +16,7 @@ from agents.context import WorkerContext
 from agents.models import ModelHolder
 from pipeline.detect.annotate import annotate
 from pipeline.detect.profiles import Profile, profile_step
-from pipeline.detect.routing import pair_key_str, route
+from pipeline.detect.routing import route, step_records
 from pipeline.model import NormalizedEvent
 from pipeline.stream.records import (
     add_profile_version,
@@ -94,11 +94,8 @@ def register(app: faust.App, ctx: WorkerContext, holder: ModelHolder) -> None:
                 profile = profiles.get(user)
                 if profile is not None:
                     snapshot[user] = profile
-            for port, step_keys in (("pairs", [pair_key_str(k) for k in keys.pairs]),
-                                    ("actors", list(keys.actors)),
-                                    ("targets", list(keys.targets))):
-                for key in step_keys:
-                    value = encode_routed(ctx.schemas, key, framed, staged.stages,
-                                          model.version, snapshot)
-                    sent.append(await outputs[port].send(key=key.encode(), value=value))
+            for kind, key, readers in step_records(normalized, keys, snapshot):
+                value = encode_routed(ctx.schemas, key, framed, staged.stages,
+                                      model.version, readers)
+                sent.append(await outputs[kind + "s"].send(key=key.encode(), value=value))
             await acks.add(event, sent)

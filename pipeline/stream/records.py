@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import struct
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,7 +82,7 @@ class Routed:
 
 def encode_routed(schemas: SchemaMap, key: str, event_bytes: bytes,
                   stages: tuple[int, ...] | None, model_version: str,
-                  profiles: dict[str, Profile]) -> bytes:
+                  profiles: Mapping[str, Profile]) -> bytes:
     return schemas.encode(ROUTED_EVENT_SCHEMA_ID, {
         "key": key, "event": event_bytes,
         "stages": None if stages is None else list(stages),

@@ -13,7 +13,7 @@ from pipeline.avro import NORMALIZED_EVENT_SCHEMA_ID, SIGNAL_BATCH_SCHEMA_ID, lo
 from pipeline.core import Engine
 from pipeline.detect.annotate import annotate
 from pipeline.detect.profiles import Profile, ProfileTable
-from pipeline.detect.routing import pair_key_str, route
+from pipeline.detect.routing import route, step_records
 from pipeline.detect.text.model import load_model
 from pipeline.errors import InvalidRecord
 from pipeline.model import NormalizedEvent
@@ -171,19 +171,16 @@ def test_steps_chained_through_their_records_match_the_harness() -> None:
         keys = route(event, profiles)
         snapshot = {u: p for u in keys.reads if (p := profiles.get(u)) is not None}
         framed = SCHEMAS.encode(NORMALIZED_EVENT_SCHEMA_ID, event.to_record())
-        for kind, step_keys in (("pair", [pair_key_str(k) for k in keys.pairs]),
-                                ("target", list(keys.targets)),
-                                ("actor", list(keys.actors))):
-            for key in step_keys:
-                routed = decode_routed(SCHEMAS, encode_routed(
-                    SCHEMAS, key, framed, staged.stages, model.version, snapshot))
-                new_state, emitted = steps[kind](routed, states.get((kind, key)), threshold)
-                states[(kind, key)] = new_state
-                for batch in group_signals(kind, event, emitted):
-                    batch = decode_signal_batch(SCHEMAS, encode_signal_batch(SCHEMAS, batch))
-                    published, risk = risks.get(batch.actor, (Published(), None))
-                    outcome = step_risk(batch, risk, published, config)
-                    risks[batch.actor] = (outcome.published, outcome.state)
+        for kind, key, readers in step_records(event, keys, snapshot):
+            routed = decode_routed(SCHEMAS, encode_routed(
+                SCHEMAS, key, framed, staged.stages, model.version, readers))
+            new_state, emitted = steps[kind](routed, states.get((kind, key)), threshold)
+            states[(kind, key)] = new_state
+            for batch in group_signals(kind, event, emitted):
+                batch = decode_signal_batch(SCHEMAS, encode_signal_batch(SCHEMAS, batch))
+                published, risk = risks.get(batch.actor, (Published(), None))
+                outcome = step_risk(batch, risk, published, config)
+                risks[batch.actor] = (outcome.published, outcome.state)
     assert any(state.tier >= config.alert_tier for state in engine.risks.values())
     for actor, expected in engine.risks.items():
         published, state = risks[actor]
