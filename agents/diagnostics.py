@@ -46,6 +46,10 @@ def _consumer_state(app: Any) -> str:
         "paused": sorted(map(str, consumer._paused_partitions or ())),
         "buffered": sorted(map(str, consumer._buffered_partitions or ())),
         "producer_buffer": app.producer.buffer.size,
+        # Events waiting for each agent: one full queue blocks the fetch loop for all.
+        "agent_queues": {"+".join(sorted(channel.topics)): channel.queue.qsize()
+                         for channel in list(app.topics._topics)
+                         if getattr(channel, "_queue", None) is not None},
     }
     return "\n".join(f"  {k}: {v}" for k, v in fields.items())
 
