@@ -79,6 +79,11 @@ class Settings(BaseSettings):
     evidence_default_jurisdiction: str = "US"
     evidence_tenant_jurisdictions: dict[str, str] = Field(default_factory=dict)
     evidence_poll_seconds: float = Field(2.0, gt=0, le=300)
+    # Erasure and retention (docs/erasure.md): days per data class and jurisdiction
+    # (YAML; pipeline/privacy/retention.yaml when unset); tenants' jurisdictions are
+    # the evidence ones above. Kafka reads during an erasure give up after this long.
+    retention_config_file: Path | None = None
+    erasure_kafka_timeout_seconds: float = Field(10.0, gt=0, le=300)
 
     @field_validator("pseudonym_master_key")
     @classmethod
