@@ -24,9 +24,11 @@ from typing import Any, Final
 from pipeline.detect.stages import STAGES
 from pipeline.detect.text.model import SEED_MODEL_PATH, load_model
 from pipeline.detect.text.normalise import normalise
+from pipeline.webhooks import signing
 
 REPO: Final = Path(__file__).resolve().parents[2]
 VECTORS: Final = REPO / "sdk" / "vectors" / "privacy.json"
+WEBHOOK_VECTORS: Final = REPO / "sdk" / "vectors" / "webhook.json"
 MODEL_JSON: Final = REPO / "sdk" / "model" / "stage_model.json"
 TOLERANCE: Final = 1e-9
 
@@ -106,6 +108,43 @@ def build() -> dict[str, Any]:
     }
 
 
+def build_webhook() -> dict[str, Any]:
+    """Signature cases made with ``pipeline.webhooks.signing`` (the dispatcher's scheme)."""
+    secret = "whsec_vector-secret-0123456789abcdefghijklmnopqrstu"
+    body = ('{"event":"alert.raised","alert_id":"9f3c","tenant_id":"acme",'
+            '"platform_user_id":"u-17","score":72.0,"explanation":"contact rose – 2→19"}')
+    raw = body.encode("utf-8")
+    t = 1_772_000_000
+    good = signing.signature_header(secret, t, raw)
+    mac = good.split("v1=")[1]
+    other = signing.signature(secret, t, raw + b" ")
+    cases = [
+        ("valid", good, t + 10, True),
+        ("valid at the edge of the window", good, t + 300, True),
+        ("valid, clock behind", good, t - 300, True),
+        ("stale", good, t + 301, False),
+        ("from the future", good, t - 301, False),
+        ("several v1, one matches", f"t={t},v1={other},v1={mac}", t, True),
+        ("upper-case hex", f"t={t},v1={mac.upper()}", t, True),
+        ("spaces around parts", f"t={t}, v1={mac}", t, True),
+        ("other body's signature", f"t={t},v1={other}", t, False),
+        ("timestamp changed", f"t={t + 1},v1={mac}", t, False),
+        ("no timestamp", f"v1={mac}", t, False),
+        ("no signature", f"t={t}", t, False),
+        ("malformed", "garbage", t, False),
+        ("empty", "", t, False),
+        ("timestamp not digits", f"t=17e8,v1={mac}", t, False),
+    ]
+    return {
+        "about": ("webhook signatures made by pipeline.webhooks.signing; regenerate with "
+                  "python -m tests.unit.sdk_vectors --write"),
+        "secret": secret,
+        "body": body,
+        "tolerance": signing.DEFAULT_TOLERANCE_SECONDS,
+        "cases": [{"name": n, "header": h, "now": now, "valid": v} for n, h, now, v in cases],
+    }
+
+
 def render(document: dict[str, Any]) -> str:
     return json.dumps(document, ensure_ascii=False, indent=1) + "\n"
 
@@ -114,6 +153,7 @@ if __name__ == "__main__":
     if sys.argv[1:] == ["--write"]:
         VECTORS.parent.mkdir(parents=True, exist_ok=True)
         VECTORS.write_text(render(build()), encoding="utf-8")
-        print(f"wrote {VECTORS}")
+        WEBHOOK_VECTORS.write_text(render(build_webhook()), encoding="utf-8")
+        print(f"wrote {VECTORS} and {WEBHOOK_VECTORS}")
     else:
         sys.stdout.write(render(build()))

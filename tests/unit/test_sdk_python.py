@@ -34,13 +34,14 @@ from wardstream.retry import parse_retry_after
 from pipeline.detect.stages import quantise
 from pipeline.webhooks import signing as pipeline_signing
 from tests.unit.sdk_standin import stand_in
-from tests.unit.sdk_vectors import VECTORS
+from tests.unit.sdk_vectors import VECTORS, WEBHOOK_VECTORS
 
 SECRET = "whsec_sdk-test-secret"
 BODY = b'{"event":"alert.raised","alert_id":"a1","score":72.0}'
 T = 1_772_000_000
 FAST = RetryPolicy(max_attempts=4, base_delay=0.001, max_delay=0.01)
 VECTOR_DOC: dict[str, Any] = json.loads(VECTORS.read_text(encoding="utf-8"))
+WEBHOOK_DOC: dict[str, Any] = json.loads(WEBHOOK_VECTORS.read_text(encoding="utf-8"))
 
 
 def message(text: str | None = "how old are you?", **extra: Any) -> dict[str, Any]:
@@ -88,6 +89,12 @@ def test_any_of_several_v1_signatures_may_match_and_case_is_ignored() -> None:
                             now=T) == T
     with pytest.raises(SignatureError):
         verify_signature("whsec_other", BODY, sign(SECRET, BODY, T), now=T)
+
+
+@pytest.mark.parametrize("case", WEBHOOK_DOC["cases"], ids=lambda c: c["name"])
+def test_the_shared_webhook_vectors(case: dict[str, Any]) -> None:
+    assert is_valid_signature(WEBHOOK_DOC["secret"], WEBHOOK_DOC["body"].encode(),
+                              case["header"], now=case["now"]) is case["valid"]
 
 
 @pytest.mark.parametrize("header", [None, "", "garbage", f"v1={'0' * 64}", f"t={T}",

@@ -4,12 +4,21 @@ are regenerated from the pipeline's own code and compared byte for byte."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
 
 from pipeline.detect.text.export import DEFAULT_OUTPUT, main, to_json_text
 from pipeline.detect.text.model import load_model
-from tests.unit.sdk_vectors import TEXTS, VECTORS, build, render
+from pipeline.webhooks import signing
+from tests.unit.sdk_vectors import (
+    TEXTS,
+    VECTORS,
+    WEBHOOK_VECTORS,
+    build,
+    build_webhook,
+    render,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -49,3 +58,27 @@ def test_the_vectors_are_not_near_a_quantisation_boundary() -> None:
             scaled = p * 255 + 0.5
             assert abs(scaled - round(scaled)) > 1e-6, vector["text"]
     assert len(TEXTS) == len(set(TEXTS))
+
+
+def test_the_webhook_vectors_are_the_pipeline_scheme() -> None:
+    assert WEBHOOK_VECTORS.read_text(encoding="utf-8") == render(build_webhook()), (
+        "sdk/vectors/webhook.json drifted: python -m tests.unit.sdk_vectors --write")
+    document = build_webhook()
+    for case in document["cases"]:
+        try:
+            signing.verify(document["secret"], document["body"].encode(), case["header"],
+                           now=case["now"])
+            valid = True
+        except signing.SignatureError:
+            valid = False
+        assert valid == case["valid"], case["name"]
+
+
+def test_the_node_unicode_tables_are_this_python_s() -> None:
+    spec = importlib.util.spec_from_file_location(
+        "gen_unicode", REPO / "sdk" / "node" / "scripts" / "gen_unicode.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert (REPO / "sdk" / "node" / "src" / "unicode.ts").read_text(encoding="utf-8") == (
+        module.render()), "unicode.ts drifted: python sdk/node/scripts/gen_unicode.py --write"
