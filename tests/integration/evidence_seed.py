@@ -116,7 +116,8 @@ def scene(db: psycopg.Connection, tenant_id: str) -> Scene:
             IdentityEntry(tenant_id, "ip", ip, "203.0.113.7", subject, us(INCIDENT - 20 * day)),
         ]))
     write_scores(db, ScoreBatch(scores=[ScoreRecord.from_record({
-        "score_id": f"s-{n}", "tenant_id": tenant_id, "actor": subject, "score": score,
+        # Score ids are unique across tenants, as the sink's are (derived from the event).
+        "score_id": f"{tenant_id}-s-{n}", "tenant_id": tenant_id, "actor": subject, "score": score,
         "tier": tier, "previous_tier": "none", "at_us": us(INCIDENT - n * day),
         "event_id": f"m-{n}", "max_score": score, "first_alert_at_us": None,
         "explanation": f"score {score}", "drivers": []})

@@ -122,7 +122,7 @@ def test_the_package_holds_the_windows_events_with_their_hashes_and_the_facts(
     assert account["account_created_at"] == "2025-11-17T20:00:00.000000Z"
     assert {(i["kind"], i["value"]) for i in account["identities"]} == {
         ("user", "suspect"), ("ip", "203.0.113.7")}
-    assert [s["score_id"] for s in doc["scores"]["history"]] == ["s-3", "s-0"]
+    assert [s["score_id"] for s in doc["scores"]["history"]] == [f"{t}-s-3", f"{t}-s-0"]
     assert doc["explanation"]["alert_id"] == seeded.alert_id
     assert doc["explanation"]["drivers"][0]["signal"] == "escalation"
     prior = doc["prior_actions"]
