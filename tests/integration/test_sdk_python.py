@@ -53,6 +53,9 @@ class LoseFirstAnswer(httpx.BaseTransport):
             raise httpx.ReadTimeout("answer lost (test)", request=request)
         return response
 
+    def close(self) -> None:
+        self.inner.close()
+
 
 def test_privacy_mode_sends_the_pipeline_s_signals_and_no_text(
     api: str, settings: Settings, raw_json_topic: str, db: psycopg.Connection, tenant: Tenant,
