@@ -6,8 +6,9 @@ this writes both as tables: the code point ranges whose combining class is not
 0 (what ``unicodedata.combining`` tests) and the code points whose
 ``str.casefold`` differs from ``str.lower``. It also lists the code points this
 Unicode version leaves unassigned: Node's own tables may be newer, and the
-extractor treats those characters as Python does (not letters, no mappings). A unit test regenerates the file
-and fails when it drifts. Run with the project's Python::
+extractor treats those characters as Python does (not letters, no mappings). A
+unit test regenerates the file and fails when it drifts. Run with the project's
+Python::
 
     python sdk/node/scripts/gen_unicode.py --write
 """
