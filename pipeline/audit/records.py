@@ -33,9 +33,11 @@ MAX_PERSONAL: Final = 16
 MAX_PERSONAL_VALUE_BYTES: Final = 16 * 1024
 _INT_LIMIT: Final = 2**63  # what JSON readers in other languages keep exactly as well
 
+# New kinds go at the end; a kind's meaning never changes (it is part of every leaf).
 Kind = Literal[
     "tier_change", "alert", "decision", "model_deployment", "fairness_evaluation",
     "evidence_access", "report", "erasure", "export",
+    "evidence_built", "evidence_hold", "evidence_release", "evidence_extend",
 ]
 KINDS: Final[tuple[str, ...]] = get_args(Kind)
 DetailValue = str | int | bool | None

@@ -12,7 +12,8 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
@@ -21,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pipeline.audit import merkle
 from pipeline.audit.errors import AuditError
 from pipeline.audit.export import export_document
-from pipeline.audit.records import AuditRecord, seal
+from pipeline.audit.records import AuditRecord, SealedLeaf, seal
 from pipeline.audit.signing import TreeHead, public_key_bytes, sign_tree_head
 
 
@@ -66,6 +67,59 @@ def append(
                 [(tenant, sealed.seq, c.name, c.salt, c.value) for c in sealed.commitments],
             )
         return sealed.seq
+
+
+def append_many(
+    conn: psycopg.Connection,
+    entries: Iterable[tuple[str, AuditRecord]],
+    salt_source: Callable[[int], bytes] = secrets.token_bytes,
+) -> int:
+    """Append many ``(tenant, record)`` at once; how many were new.
+
+    The batch form of :func:`append` for a sink's transaction: one lock, one
+    lookup of existing ids and one insert per tenant instead of per record.
+    Records whose id is already logged (or repeated in ``entries``) are
+    skipped, so writing the same batch again appends nothing. Tenants are
+    locked in sorted order, so two batches over the same tenants cannot
+    deadlock on each other. Call it after the batch's row writes: the tenant
+    locks are then held only for the rest of the transaction.
+    """
+    by_tenant: dict[str, list[AuditRecord]] = {}
+    for tenant, record in entries:
+        by_tenant.setdefault(tenant, []).append(record)
+    if not by_tenant:
+        return 0
+    added = 0
+    with conn.transaction(), conn.cursor() as cur:
+        for tenant in sorted(by_tenant):
+            records = by_tenant[tenant]
+            _lock(conn, tenant)
+            logged = {str(r[0]) for r in conn.execute(
+                "SELECT record_id FROM audit_leaves WHERE tenant_id = %s"
+                " AND record_id = ANY(%s)", (tenant, [r.record_id for r in records]))}
+            seq = tree_size(conn, tenant)
+            sealed: list[tuple[AuditRecord, SealedLeaf]] = []
+            for record in records:
+                if record.record_id in logged:
+                    continue
+                logged.add(record.record_id)
+                sealed.append((record, seal(tenant, seq, record, salt_source)))
+                seq += 1
+            if not sealed:
+                continue
+            cur.executemany(
+                "INSERT INTO audit_leaves (tenant_id, seq, record_id, kind, leaf, leaf_hash)"
+                " VALUES (%s, %s, %s, %s, %s, %s)",
+                [(tenant, leaf.seq, record.record_id, record.kind, leaf.leaf, leaf.leaf_hash)
+                 for record, leaf in sealed])
+            salts = [(tenant, leaf.seq, c.name, c.salt, c.value)
+                     for _, leaf in sealed for c in leaf.commitments]
+            if salts:
+                cur.executemany(
+                    "INSERT INTO audit_commitment_salts (tenant_id, seq, name, salt, value)"
+                    " VALUES (%s, %s, %s, %s, %s)", salts)
+            added += len(sealed)
+    return added
 
 
 def leaf_hashes(conn: psycopg.Connection, tenant: str, size: int) -> list[bytes]:
@@ -117,6 +171,76 @@ def sign_head(
             (tenant, size, root, stamp, public_key_bytes(key), head.signature),
         )
         return head
+
+
+def latest_head(conn: psycopg.Connection, tenant: str) -> tuple[TreeHead, bytes] | None:
+    """The tenant's newest signed head and the public key that signed it, if any."""
+    row = conn.execute(
+        "SELECT tree_size, root_hash, timestamp_ms, signature, public_key"
+        " FROM audit_tree_heads WHERE tenant_id = %s ORDER BY head_id DESC LIMIT 1",
+        (tenant,),
+    ).fetchone()
+    return None if row is None else (_head(tenant, row), bytes(row[4]))
+
+
+def head_of_size(
+    conn: psycopg.Connection, tenant: str, size: int
+) -> tuple[TreeHead, bytes] | None:
+    """The newest signed head of exactly ``size`` records and its public key, if any."""
+    row = conn.execute(
+        "SELECT tree_size, root_hash, timestamp_ms, signature, public_key"
+        " FROM audit_tree_heads WHERE tenant_id = %s AND tree_size = %s"
+        " ORDER BY head_id DESC LIMIT 1",
+        (tenant, size),
+    ).fetchone()
+    return None if row is None else (_head(tenant, row), bytes(row[4]))
+
+
+def tenants_to_sign(conn: psycopg.Connection) -> list[str]:
+    """Tenants whose log grew since their latest signed head (or that have none yet)."""
+    # Per tenant, both lookups are one descent of a primary key index, not a scan.
+    rows = conn.execute(
+        "SELECT t.tenant_id FROM tenants t"
+        " CROSS JOIN LATERAL (SELECT max(seq) + 1 AS size FROM audit_leaves l"
+        "  WHERE l.tenant_id = t.tenant_id) l"
+        " LEFT JOIN LATERAL (SELECT tree_size FROM audit_tree_heads h"
+        "  WHERE h.tenant_id = t.tenant_id ORDER BY head_id DESC LIMIT 1) h ON true"
+        " WHERE l.size IS NOT NULL AND (h.tree_size IS NULL OR h.tree_size < l.size)"
+        " ORDER BY t.tenant_id"
+    ).fetchall()
+    return [str(r[0]) for r in rows]
+
+
+@dataclass(frozen=True)
+class SignRound:
+    """What one :func:`sign_all` did: heads signed, and tenants that failed with why."""
+
+    signed: tuple[TreeHead, ...]
+    failed: tuple[tuple[str, str], ...]
+
+
+def sign_all(
+    conn: psycopg.Connection,
+    key: Ed25519PrivateKey,
+    now_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000,
+    tenants: Sequence[str] | None = None,
+) -> SignRound:
+    """Sign a head for every tenant whose log grew (:func:`tenants_to_sign`).
+
+    Each tenant in its own transaction: one tenant's failure (an AuditError,
+    a refused statement) is reported and does not stop the others.
+    """
+    signed: list[TreeHead] = []
+    failed: list[tuple[str, str]] = []
+    for tenant in tenants_to_sign(conn) if tenants is None else tenants:
+        try:
+            signed.append(sign_head(conn, tenant, key, now_ms))
+        except (AuditError, psycopg.DatabaseError) as exc:
+            if isinstance(exc, psycopg.OperationalError):
+                raise
+            first = (str(exc).splitlines() or [""])[0]
+            failed.append((tenant, f"{type(exc).__name__}: {first}"))
+    return SignRound(tuple(signed), tuple(failed))
 
 
 def inclusion_proof(
