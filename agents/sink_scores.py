@@ -5,27 +5,46 @@ Reads the risk agent's ``scores`` and ``alerts`` topics (Avro, schemas 202 and
 ``pipeline.storage.scores.write_scores``: score history, each user's latest
 score, alerts and the review queue. Batching, acking after the commit, and
 the retry and exit policy are the shared sink loop (``agents.sink_loop``).
-A record that does not decode as a score or an alert is stored as a dead
-letter (keyed by its topic/partition/offset) in the same transaction, so it
-is neither lost nor retried forever.
+A record that does not decode as a score or an alert, or whose audit record
+(a tier crossing, an alert) would break the audit log's rules, is stored as
+a dead letter (keyed by its topic/partition/offset) in the same transaction,
+so it is neither lost nor retried forever.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import faust
 
 from agents.context import WorkerContext
 from agents.sink_loop import Writer, drain
+from pipeline.audit.errors import InvalidAuditRecord
 from pipeline.avro import ALERT_SCHEMA_ID, SCORE_SCHEMA_ID, SchemaMap
 from pipeline.errors import FieldError, InvalidRecord
 from pipeline.ingest import dead_letter
-from pipeline.storage.scores import AlertRecord, ScoreBatch, ScoreRecord, write_scores
+from pipeline.storage.scores import (
+    AlertRecord,
+    ScoreBatch,
+    ScoreRecord,
+    alert_audit_record,
+    score_audit_record,
+    write_scores,
+)
 
 log = logging.getLogger(__name__)
+R = TypeVar("R")
+
+
+def auditable(build: Callable[[R], object], record: R) -> None:
+    """Refuse (as InvalidRecord) a record whose audit record could not be written."""
+    try:
+        build(record)
+    except InvalidAuditRecord as exc:
+        raise InvalidRecord([FieldError(exc.field, "audit", exc.message)]) from None
 
 
 def to_batch(schemas: SchemaMap, messages: list[Any]) -> ScoreBatch:
@@ -37,9 +56,13 @@ def to_batch(schemas: SchemaMap, messages: list[Any]) -> ScoreBatch:
                 raise InvalidRecord([FieldError("(record)", "required", "empty record")])
             schema_id, record = schemas.decode(message.value)
             if schema_id == SCORE_SCHEMA_ID:
-                batch.scores.append(ScoreRecord.from_record(record))
+                score = ScoreRecord.from_record(record)
+                auditable(score_audit_record, score)
+                batch.scores.append(score)
             elif schema_id == ALERT_SCHEMA_ID:
-                batch.alerts.append(AlertRecord.from_record(record))
+                alert = AlertRecord.from_record(record)
+                auditable(alert_audit_record, alert)
+                batch.alerts.append(alert)
             else:
                 raise InvalidRecord([FieldError("(record)", "schema_id",
                                                 f"schema {schema_id} is not a score or alert")])

@@ -12,6 +12,11 @@ twice is written once:
   and alert). A replayed alert therefore never reopens a closed item nor
   counts twice.
 
+Each score that crosses a tier (``previous_tier != tier``) and each alert is
+also a leaf of the tenant's audit log (``pipeline.audit.events``), appended
+in the same transaction after the rows, with a record id derived from the
+score or alert id: a batch written twice appends nothing the second time.
+
 One batch is one transaction, so the caller may commit its Kafka offsets once
 :func:`write_scores` returns.
 """
@@ -25,6 +30,9 @@ from typing import Any
 
 import psycopg
 
+from pipeline.audit import store as audit_store
+from pipeline.audit.events import alert_record, tier_change_record
+from pipeline.audit.records import AuditRecord
 from pipeline.model import DeadLetter
 from pipeline.storage.sink import from_micros, insert_dead_letters
 
@@ -196,13 +204,49 @@ def newest_per_actor(scores: Sequence[ScoreRecord]) -> list[ScoreRecord]:
     return list(newest.values())
 
 
+def score_audit_record(s: ScoreRecord) -> AuditRecord | None:
+    """The ``tier_change`` record of a score that crosses a tier; None for one that does not.
+
+    Raises ``InvalidAuditRecord`` (naming the field) for a score that cannot be
+    recorded; the sink checks this while decoding and dead-letters such a record.
+    """
+    if s.previous_tier == s.tier:
+        return None
+    return tier_change_record(score_id=s.score_id, subject=s.actor,
+                              previous_tier=s.previous_tier, tier=s.tier, score=s.score,
+                              occurred_at=from_micros(s.at_us))
+
+
+def alert_audit_record(a: AlertRecord) -> AuditRecord:
+    """The ``alert`` record of an alert (``InvalidAuditRecord`` as for scores)."""
+    return alert_record(alert_id=a.alert_id, subject=a.actor, tier=a.tier, score=a.score,
+                        raised_at=from_micros(a.raised_at_us))
+
+
+def audit_entries(batch: ScoreBatch) -> list[tuple[str, AuditRecord]]:
+    """``(tenant, record)`` for each tier-crossing score and each alert, in input order."""
+    entries: list[tuple[str, AuditRecord]] = []
+    for s in batch.scores:
+        record = score_audit_record(s)
+        if record is not None:
+            entries.append((s.tenant_id, record))
+    entries.extend((a.tenant_id, alert_audit_record(a)) for a in batch.alerts)
+    return entries
+
+
 def write_scores(conn: psycopg.Connection, batch: ScoreBatch) -> None:
-    """Write ``batch`` in one transaction; raise ``psycopg.Error`` and write nothing on failure."""
-    with conn.transaction(), conn.cursor() as cur:
-        if batch.scores:
-            cur.executemany(_INSERT_SCORE, [_score_row(s) for s in batch.scores])
-            cur.executemany(_UPSERT_LATEST,
-                            [_score_row(s) for s in newest_per_actor(batch.scores)])
-        if batch.alerts:
-            cur.executemany(_INSERT_ALERT, [_alert_row(a) for a in batch.alerts])
-        insert_dead_letters(cur, batch.dead_letters)
+    """Write ``batch`` in one transaction; raise ``psycopg.Error`` and write nothing on failure.
+
+    The audit records go last, so the per-tenant audit lock is held only
+    from there to the commit (``pipeline.audit.store.append_many``).
+    """
+    with conn.transaction():
+        with conn.cursor() as cur:
+            if batch.scores:
+                cur.executemany(_INSERT_SCORE, [_score_row(s) for s in batch.scores])
+                cur.executemany(_UPSERT_LATEST,
+                                [_score_row(s) for s in newest_per_actor(batch.scores)])
+            if batch.alerts:
+                cur.executemany(_INSERT_ALERT, [_alert_row(a) for a in batch.alerts])
+            insert_dead_letters(cur, batch.dead_letters)
+        audit_store.append_many(conn, audit_entries(batch))

@@ -352,3 +352,10 @@ def test_records_on_the_topics_reach_the_tables_once(
         "SELECT actor FROM review_queue WHERE tenant_id = %s AND status = 'open'"
         " ORDER BY score DESC", (t,)).fetchall()]
     assert queue == actors[::-1]
+    # Each tier crossing and each alert is one audit leaf, written in the rows'
+    # transaction, although every record arrived twice.
+    leaves = db.execute("SELECT kind, record_id FROM audit_leaves WHERE tenant_id = %s",
+                        (t,)).fetchall()
+    assert sorted(leaves) == sorted(
+        [("alert", f"alert:{a['alert_id']}") for a in alerts]
+        + [("tier_change", f"tier:{s['score_id']}") for s in scores])
