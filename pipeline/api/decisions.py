@@ -8,6 +8,12 @@ item of the key's tenant. Order: check, produce, then close; a failure after
 producing answers 503 and the client retries with the same ``Idempotency-Key``
 (the same event id, a duplicate downstream; the item closes once).
 
+Every decision is also a ``decision`` record in the tenant's audit log
+(``pipeline.audit.events.decision_record``: the reviewer's pseudonym as the
+actor, the decided user and the note as commitments, record id from the
+event id), appended in the same transaction that closes the item, so an item
+is never closed without its record and a retry appends nothing new.
+
 ``escalated`` hands the case on: it is produced, but leaves the item open,
 and an evidence package about the subject is built in the same request
 (``pipeline.evidence``; keyed by the decision's event id, so a retry finds
@@ -29,6 +35,8 @@ from pipeline.api.door import EventDoor, event_id_for, invalid_request, json_bod
 from pipeline.api.errors import ApiError
 from pipeline.api.mapping import CLOSING_DECISIONS, IDEMPOTENCY_HEADER
 from pipeline.api.pseudonyms import not_configured, pseudonymizer_of
+from pipeline.audit import store as audit_store
+from pipeline.audit.events import decision_record
 from pipeline.contract.spec import DECISIONS
 from pipeline.errors import InvalidRecord
 from pipeline.evidence.builder import build_for_escalation
@@ -103,15 +111,21 @@ def decision_routes(auth: Authenticator, settings: Settings, door: EventDoor) ->
                 raise ApiError(404, "not_found", "no alert with this id about the subject "
                                "among this tenant's alerts", field="alert_id")
 
-        def close(conn: psycopg.Connection) -> bool:
-            return close_open_item(conn, tenant, subject, decision=decision, reviewer=reviewer,
-                                   note=None if note is None else str(note),
-                                   decided_at=event.occurred_at, event_id=event.event_id,
-                                   alert_id=wanted.alert_id)
+        def close_and_record(conn: psycopg.Connection) -> bool:
+            with conn.transaction():
+                closed = decision in CLOSING_DECISIONS and close_open_item(
+                    conn, tenant, subject, decision=decision, reviewer=reviewer,
+                    note=None if note is None else str(note), decided_at=event.occurred_at,
+                    event_id=event.event_id, alert_id=wanted.alert_id)
+                audit_store.append(conn, tenant, decision_record(
+                    event_id=event.event_id, reviewer=reviewer, subject=subject,
+                    decision=decision, decided_at=event.occurred_at, alert_id=wanted.alert_id,
+                    queue_item_closed=closed, note=None if note is None else str(note)))
+                return closed
 
         await db.run(check)
         await door.produce(events)
-        closed = decision in CLOSING_DECISIONS and await db.run(close)
+        closed = await db.run(close_and_record)
         answer: dict[str, Any] = {"event_id": event.event_id, "queue_item_closed": closed}
         if decision == "escalated":
             built = await db.run(lambda conn: build_for_escalation(

@@ -4,6 +4,10 @@ Reads and retention changes go through the schema's SECURITY DEFINER
 functions, which check the tenant and write the access or retention row;
 here each is followed, in the same transaction, by its audit record
 (``pipeline.audit.store.append``), so no read or change happens without both.
+Kinds (``pipeline.audit.events``): ``evidence_built``, ``evidence_access``
+(reads), ``evidence_hold``, ``evidence_release``, ``evidence_extend``; records
+appended before these kinds existed are ``evidence_access`` with the same
+``details.action`` (``package_built``, ``hold``, ``release``, ``extend``).
 Audit leaves carry only the package id, hashes, the API key id and counts;
 the subject's pseudonym, the stated reason and law-enforcement references
 enter as salted commitments (``personal``), never as text in the leaf.
@@ -14,18 +18,19 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final
+from typing import Any
 
 import psycopg
 
 from pipeline.audit import store as audit_store
-from pipeline.audit.records import AuditRecord, format_time
+from pipeline.audit.events import (
+    evidence_built_record,
+    evidence_read_record,
+    evidence_retention_record,
+)
 from pipeline.evidence.errors import PackageNotFound
 from pipeline.evidence.package import Incident, Integrity, verify_package
 from pipeline.evidence.policy import Window
-
-BUILDER: Final = "system:evidence"
-API: Final = "system:api"
 
 _INSERT = """
 WITH key AS (
@@ -67,15 +72,10 @@ def insert_package(conn: psycopg.Connection, incident: Incident, window: Window,
         })
         if cur.rowcount != 1:
             return False
-        audit_store.append(conn, incident.tenant_id, AuditRecord(
-            record_id=built_record_id(incident.package_id), kind="evidence_access",
-            occurred_at=built_at, actor=BUILDER,
-            details={"action": "package_built", "package_id": incident.package_id,
-                     "trigger": incident.trigger, "package_sha256": sha256.hex(),
-                     "content_bytes": len(content), "jurisdiction": jurisdiction,
-                     "retain_until": format_time(retain_until)},
-            personal={"subject": incident.actor},
-        ))
+        audit_store.append(conn, incident.tenant_id, evidence_built_record(
+            package_id=incident.package_id, subject=incident.actor, trigger=incident.trigger,
+            package_sha256=sha256.hex(), content_bytes=len(content),
+            jurisdiction=jurisdiction, retain_until=retain_until, built_at=built_at))
         return True
 
 
@@ -129,13 +129,9 @@ def read_package(conn: psycopg.Connection, tenant_id: str, package_id: str, *, r
             raise PackageNotFound(package_id)
         (access_id, accessed_at, trigger, trigger_id, actor, incident_at, jurisdiction,
          content, content_sha256, built_at, retain_until, on_hold) = row
-        audit_store.append(conn, tenant_id, AuditRecord(
-            record_id=f"evidence:access:{access_id}", kind="evidence_access",
-            occurred_at=accessed_at, actor=API,
-            details={"action": "read", "package_id": package_id, "key_id": reader,
-                     "access_id": int(access_id)},
-            personal={"subject": str(actor), "reason": reason},
-        ))
+        audit_store.append(conn, tenant_id, evidence_read_record(
+            access_id=int(access_id), package_id=package_id, key_id=reader,
+            subject=str(actor), reason=reason, accessed_at=accessed_at))
         integrity = verify_package(bytes(content), bytes(content_sha256),
                                    anchored_sha256(conn, tenant_id, package_id))
     return PackageRead(package_id, int(access_id), accessed_at, str(trigger), str(trigger_id),
@@ -161,17 +157,10 @@ def _retention_change(conn: psycopg.Connection, tenant_id: str, package_id: str,
         if row is None:
             raise PackageNotFound(package_id)
         action_id, acted_at, retain_until, on_hold, actor = row
-        details: dict[str, str | int | bool | None] = {
-            "action": action, "package_id": package_id, "key_id": by,
-            "action_id": int(action_id), "retain_until": format_time(retain_until),
-            "on_hold": bool(on_hold)}
-        if days is not None:
-            details["days"] = days
-        audit_store.append(conn, tenant_id, AuditRecord(
-            record_id=f"evidence:{action}:{action_id}", kind="evidence_access",
-            occurred_at=acted_at, actor=API, details=details,
-            personal={"subject": str(actor), "reference": reference},
-        ))
+        audit_store.append(conn, tenant_id, evidence_retention_record(
+            action=action, action_id=int(action_id), package_id=package_id, key_id=by,
+            subject=str(actor), reference=reference, retain_until=retain_until,
+            on_hold=bool(on_hold), days=days, acted_at=acted_at))
     return RetentionChange(package_id, int(action_id), retain_until, bool(on_hold))
 
 
