@@ -6,6 +6,15 @@ sink stored; the stream keeps no second copy of message text) and folded into
 the current model with ``pipeline.detect.text.learning.learn``. A label that
 teaches nothing publishes nothing. Every worker picks the new version up from
 the compacted ``models`` topic (``agents/models.py``).
+
+Each version is a ``model_deployment`` record (version, parent, labels learned,
+SHA-256 of the serialised model) in the audit log of ``_system``
+(``pipeline.audit.events.SYSTEM_TENANT``): there is one text model for the
+whole deployment, trained on every tenant's labels, so its history is one log.
+The record is appended before the version is sent, so no published version
+lacks one; after a crash in between, the replayed label teaches the same
+parent the same examples and re-sends that version (same record id, nothing
+appended twice).
 """
 
 from __future__ import annotations
@@ -14,12 +23,15 @@ import asyncio
 import logging
 import time
 from datetime import UTC, datetime
+from typing import Any
 
 import faust
 import psycopg
 
 from agents.context import WorkerContext
 from agents.models import MODEL_KEY, ModelHolder
+from pipeline.audit import store as audit_store
+from pipeline.audit.events import SYSTEM_TENANT, model_deployment_record, model_digest
 from pipeline.avro import LABEL_SCHEMA_ID
 from pipeline.core import RECENT_TEXTS
 from pipeline.detect.text.learning import learn
@@ -44,6 +56,16 @@ async def recent_texts(dsn: str, tenant_id: str, subject: str, at_us: int) -> li
         cursor = await conn.execute(_TEXTS, (tenant_id, subject, at, RECENT_TEXTS))
         rows = await cursor.fetchall()
     return [row[0] for row in reversed(rows)]
+
+
+def record_deployment(dsn: str, version: dict[str, Any]) -> int:
+    """Append the ``model_deployment`` record of a ``model_version.v1`` record; its seq."""
+    record = model_deployment_record(
+        version=version["version"], parent_version=version["parent_version"],
+        labels_learned=version["labels_learned"], model_sha256=model_digest(version["model"]),
+        deployed_at=datetime.fromtimestamp(version["created_at_us"] / 1_000_000, tz=UTC))
+    with psycopg.connect(dsn, autocommit=True, connect_timeout=10) as conn:
+        return audit_store.append(conn, SYSTEM_TENANT, record)
 
 
 def register(app: faust.App, ctx: WorkerContext, holder: ModelHolder) -> None:
@@ -81,6 +103,14 @@ def register(app: faust.App, ctx: WorkerContext, holder: ModelHolder) -> None:
                           "created_at_us": int(time.time() * 1_000_000),
                           "labels_learned": updated.learned,
                           "model": model_to_bytes(updated)}
+                while True:
+                    try:
+                        await asyncio.to_thread(record_deployment, dsn, record)
+                        break
+                    except psycopg.OperationalError as exc:
+                        log.warning("trainer: PostgreSQL unavailable for the audit record "
+                                    "(%s); retrying", type(exc).__name__)
+                        await asyncio.sleep(2.0)
                 await (await models.send(key=MODEL_KEY,
                                          value=encode_model_version(ctx.schemas, record)))
                 holder.model = updated
