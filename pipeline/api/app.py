@@ -27,6 +27,7 @@ from pipeline.api.errors import ApiError
 from pipeline.api.keys import key_routes
 from pipeline.api.mapping import is_client_library_shape
 from pipeline.api.reads import PairAnalyser, read_routes
+from pipeline.audit.routes import audit_routes
 from pipeline.evidence.routes import evidence_routes
 from pipeline.settings import Settings
 from pipeline.topology import load_topology
@@ -87,6 +88,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(compat_routes(auth, settings, door, analyser))
     app.include_router(evidence_routes(auth, settings))
     app.include_router(webhook_routes(auth, settings))
+    app.include_router(audit_routes(auth, settings))
 
     @app.get("/healthz")
     async def health() -> dict[str, str]:

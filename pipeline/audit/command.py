@@ -2,8 +2,10 @@
 
 ``verify`` needs nothing but the file (and, to trust the result, the public key
 obtained some other way). The others read settings from the environment:
-``export``, ``sign`` and ``prove`` use PostgreSQL, ``sign`` and ``public-key``
-the signing key (WARDSTREAM_AUDIT_SIGNING_KEY).
+``export``, ``sign``, ``sign-all`` and ``prove`` use PostgreSQL, ``sign``,
+``sign-all`` and ``public-key`` the signing key (WARDSTREAM_AUDIT_SIGNING_KEY).
+``sign-all`` is the scheduled job: a head for every tenant whose log grew,
+once (from cron) or every ``--every`` seconds.
 
 Exit codes: 0 verified (or done), 1 verification failed or the database
 refused, 2 the command cannot run (unreadable or malformed input, configuration).
@@ -16,8 +18,11 @@ import base64
 import json
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any, Final
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from pipeline.audit.errors import AuditError, MalformedExport, VerificationFailed
 from pipeline.audit.export import (
@@ -53,6 +58,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     export.add_argument("--out", type=Path, required=True, metavar="FILE")
     sign = actions.add_parser("sign", help="sign a tree head over a tenant's log now")
     sign.add_argument("--tenant", required=True)
+    sign_all = actions.add_parser(
+        "sign-all", help="sign a head for every tenant whose log grew since its last head")
+    sign_all.add_argument("--every", type=float, metavar="SECONDS",
+                          help="keep running, signing again every SECONDS (a scheduler of "
+                               "its own); once and exit when not given")
     prove = actions.add_parser("prove", help="write an inclusion or consistency proof")
     prove.add_argument("--tenant", required=True)
     which = prove.add_mutually_exclusive_group(required=True)
@@ -131,6 +141,9 @@ def _with_database(args: argparse.Namespace) -> int:
     from pipeline.settings import load_settings
 
     settings = load_settings()
+    if args.audit_action == "sign-all":
+        return _sign_all(settings.pg_dsn.get_secret_value(), signing_key(settings.audit_seed()),
+                         args.every)
     with psycopg.connect(settings.pg_dsn.get_secret_value(), autocommit=True) as conn:
         if args.audit_action == "sign":
             head = store.sign_head(conn, args.tenant, signing_key(settings.audit_seed()))
@@ -151,6 +164,43 @@ def _with_database(args: argparse.Namespace) -> int:
         _write_json(args.out, proof)
         print(f"proof written to {args.out}")
         return EXIT_OK
+
+
+def _sign_all(dsn: str, key: Ed25519PrivateKey, every: float | None) -> int:
+    """One round (``every`` None) or rounds every ``every`` seconds until interrupted.
+
+    A round's exit code is 1 when any tenant failed; a lost connection in a
+    loop is reported and retried at the next round.
+    """
+    import psycopg
+
+    from pipeline.audit import store
+
+    if every is not None and every <= 0:
+        _say("sign-all", "--every must be a positive number of seconds")
+        return EXIT_CANNOT_RUN
+    while True:
+        try:
+            with psycopg.connect(dsn, autocommit=True, connect_timeout=10) as conn:
+                done = store.sign_all(conn, key)
+            for head in done.signed:
+                print(f"signed tree head: tenant {head.tenant}, size {head.tree_size}, "
+                      f"root {head.root_hash.hex()}", flush=True)
+            for tenant, why in done.failed:
+                _say("sign-all", f"tenant {tenant}: {why}")
+            status = EXIT_FAILED if done.failed else EXIT_OK
+        except psycopg.OperationalError as exc:
+            if every is None:
+                raise
+            _say("sign-all", f"database unavailable ({type(exc).__name__}); next round in "
+                 f"{every:g}s")
+            status = EXIT_FAILED
+        if every is None:
+            return status
+        try:
+            time.sleep(every)
+        except KeyboardInterrupt:
+            return status
 
 
 def run(args: argparse.Namespace) -> int:
