@@ -40,6 +40,8 @@ _STANDALONE = (
      "a local stand-in of the CyberTipline Reporting API (tests and demos only)"),
     ("evidence", "pipeline.evidence.command",
      "evidence packages: build them for alerts (run), destroy expired ones (expire)"),
+    ("export", "pipeline.exports.command",
+     "regulatory exports: DSA statements of reasons, transparency report, OSA record pack"),
 )
 
 
