@@ -15,7 +15,6 @@ from agents import (
     commits,
     dedupe,
     diagnostics,
-    draining,
     fetching,
     models,
     normalize,
@@ -40,7 +39,6 @@ from pipeline.topology import Topology, load_topology
 
 def create_app(settings: Settings, topology: Topology | None = None) -> faust.App:
     fetching.install()
-    draining.install()
     commits.install()
     topology = topology or load_topology(settings.topology_file).with_replication(
         settings.topic_replication
