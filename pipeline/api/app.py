@@ -30,6 +30,7 @@ from pipeline.api.reads import PairAnalyser, read_routes
 from pipeline.audit.routes import audit_routes
 from pipeline.evidence.routes import evidence_routes
 from pipeline.exports.routes import export_routes
+from pipeline.privacy.routes import erasure_routes
 from pipeline.settings import Settings
 from pipeline.topology import load_topology
 from pipeline.webhooks.api import webhook_routes
@@ -89,6 +90,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(compat_routes(auth, settings, door, analyser))
     app.include_router(evidence_routes(auth, settings))
     app.include_router(webhook_routes(auth, settings))
+    app.include_router(erasure_routes(auth, settings))
     app.include_router(export_routes(auth, settings))
     app.include_router(audit_routes(auth, settings))
 
