@@ -32,6 +32,7 @@ from pipeline.errors import WardstreamError
 from pipeline.evaluate.baseline import word_list_predictions
 from pipeline.evaluate.metrics import Prediction, evaluate, messages_towards_victims
 from pipeline.evaluate.table import render
+from pipeline.evidence.builder import build_pending
 from pipeline.kafka import topics
 from pipeline.kafka.feed import produce_file
 from pipeline.kafka.lag import consumed_topics, group_lag
@@ -200,6 +201,10 @@ def _run(args: argparse.Namespace) -> int:
         for line in textwrap.wrap(user.explanation, 96):
             print(f"      {line}")
         print()
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        packages = build_pending(conn, tenant_id=tenant, limit=len(flagged) * 4 + 10)
+    print(f"      evidence preserved: {len(packages)} package(s), one per alert, each with the"
+          " events around it and their SHA-256 (docs/evidence.md)\n")
 
     _step(7, "evaluation against the ground truth, beside a word-list filter")
     flagged_at = {u.actor_id: u.first_alert_us for u in flagged}
