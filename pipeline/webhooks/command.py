@@ -21,9 +21,11 @@ from typing import Final
 import psycopg
 
 from pipeline.errors import ConfigError
+from pipeline.evidence.policy import config_from_settings
 from pipeline.settings import Settings, load_settings
 from pipeline.webhooks import store
 from pipeline.webhooks.dispatcher import DispatchConfig, Dispatcher
+from pipeline.webhooks.evidence_hook import evidence_lookup
 from pipeline.webhooks.sealing import SecretBox
 from pipeline.webhooks.sender import Sender
 
@@ -54,7 +56,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     config = DispatchConfig.from_settings(settings)
     sender = Sender(timeout_seconds=config.timeout_seconds,
                     allow_private=settings.webhook_allow_private)
-    dispatcher = Dispatcher(config, SecretBox(settings.master_key()), sender)
+    dispatcher = Dispatcher(config, SecretBox(settings.master_key()), sender,
+                            evidence=evidence_lookup(config_from_settings(settings)))
     try:
         if args.once:
             with _connect(settings) as conn:

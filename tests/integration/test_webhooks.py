@@ -24,6 +24,7 @@ from psycopg.types.json import Jsonb
 
 from pipeline.cli import main as cli_main
 from pipeline.demo.services import free_port
+from pipeline.evidence.package import package_id_of
 from pipeline.pseudonym import Pseudonymizer
 from pipeline.settings import Settings
 from pipeline.storage.scores import AlertRecord, ScoreBatch, write_scores
@@ -306,8 +307,12 @@ def test_a_delivery_arrives_signed_with_the_alert_and_the_platforms_ids(
              "explanation": "contact rose from 2 to 19 messages a week"},
             {"signal": "late_night", "contribution": 30.5,
              "explanation": "71% after 22:00 in the recipient's time"}],
-        "recommended_action": "REVIEW", "evidence_package_id": None,
+        "recommended_action": "REVIEW",
+        "evidence_package_id": package_id_of(admin.tenant_id, "alert", alert_id),
         "created_at": "2026-03-01T12:00:00Z"}
+    # The package it names was preserved before the alert went out.
+    assert db.execute("SELECT count(*) FROM evidence.package_keys WHERE package_id = %s",
+                      (got.payload["evidence_package_id"],)).fetchone() == (1,)
     assert by_alert[other].payload["session_id"] is None
     assert by_alert[other].payload["platform_user_id"] == "no-conversation"
     row = delivery_row(db, got.delivery_id)
