@@ -16,6 +16,8 @@ MAX_USER_ID = 256  # the event contract's limit on a platform user id
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 _LIMIT = re.compile(r"[0-9]{1,6}")
+MAX_RECORD_ID = 128
+_RECORD_ID = re.compile(r"[0-9A-Za-z_.:-]+")
 _SCORE_ID = r"[0-9A-Za-z_-]{1,128}"
 _HISTORY_CURSOR = re.compile(rf"(-?[0-9]{{1,19}})~({_SCORE_ID})")
 _QUEUE_CURSOR = re.compile(r"([0-9]{1,3}(?:\.[0-9]{1,20})?(?:e-?[0-9]{1,3})?)~(-?[0-9]{1,19})"
@@ -42,6 +44,14 @@ def user_ref(value: str, field: str) -> str:
                            f"{len(value)} characters; at most {MAX_USER_ID}")
     if not value.isprintable():
         raise BadParameter(field, "characters", "control or non-printable characters")
+    return value
+
+
+def record_id(value: str, field: str) -> str:
+    """An id wardstream issued (alerts, scores): short, printable, no spaces."""
+    if not 1 <= len(value) <= MAX_RECORD_ID or not _RECORD_ID.fullmatch(value):
+        raise BadParameter(field, "format",
+                           f"1 to {MAX_RECORD_ID} letters, digits, '-', '_', '.' or ':'")
     return value
 
 

@@ -4,7 +4,9 @@
 - ``GET /v1/actors/{actor}/history?limit=&before=``: score moves, newest first;
 - ``GET /v1/queue?limit=&after=``: open review items, highest score first, then oldest;
 - ``GET /v1/pairs/{a}/{b}/analysis``: the pair's behaviour, recomputed from its
-  stored events with the detection core (``pipeline.pair_analysis``).
+  stored events with the detection core (``pipeline.pair_analysis``);
+- ``GET /v1/alerts/{alert_id}``: one alert, its explanation and the id of the
+  evidence package preserved for it.
 
 A user is named by pseudonym (``u_...``) or by the platform's own user id,
 which is resolved through the calling tenant's identity map (an erased user's
@@ -33,7 +35,9 @@ from pipeline.score.config import load_config
 from pipeline.settings import Settings
 from pipeline.storage.score_reads import (
     QueueCursor,
+    StoredAlert,
     StoredScore,
+    alert_of,
     latest_score,
     open_queue,
     pair_events,
@@ -218,6 +222,29 @@ def read_routes(auth: Authenticator, settings: Settings,
             "next_after": (None if last is None else
                            read_params.queue_cursor(last.score, last.opened_at, last.item_id)),
         }
+
+    @router.get("/v1/alerts/{alert_id}")
+    async def alert(alert_id: str, request: Request) -> dict[str, Any]:
+        identity = await auth.require(request, SCOPE)
+        try:
+            wanted = read_params.record_id(alert_id, "alert_id")
+        except BadParameter as exc:
+            raise _bad(exc) from None
+
+        def read(conn: psycopg.Connection) -> tuple[StoredAlert, str | None] | None:
+            found = alert_of(conn, identity.tenant_id, wanted)
+            return None if found is None else (found, user_id_of(conn, identity.tenant_id,
+                                                                 found.actor))
+
+        result = await db.run(read)
+        if result is None:
+            raise ApiError(404, "not_found", "no such alert for this tenant", field="alert_id")
+        found, user_id = result
+        return {"alert_id": found.alert_id, "actor": found.actor, "user_id": user_id,
+                "tier": found.tier, "score": found.score, "raised_at": _iso(found.raised_at),
+                "event_id": found.event_id, "explanation": found.explanation,
+                "drivers": _drivers(found.drivers),
+                "evidence_package_id": found.evidence_package_id}
 
     @router.get("/v1/pairs/{a}/{b}/analysis")
     async def pair_analysis(a: str, b: str, request: Request) -> dict[str, Any]:

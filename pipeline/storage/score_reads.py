@@ -86,6 +86,39 @@ def _score(row: tuple[Any, ...]) -> StoredScore:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class StoredAlert:
+    alert_id: str
+    actor: str
+    tier: str
+    score: float
+    raised_at: datetime
+    event_id: str
+    explanation: str
+    drivers: tuple[DriverRecord, ...]
+    evidence_package_id: str | None  # None until the evidence builder has preserved it
+
+
+_ALERT = """
+SELECT a.alert_id, a.actor, a.tier, a.score, a.raised_at, a.event_id, a.explanation, a.drivers,
+       k.package_id
+FROM alerts a
+LEFT JOIN evidence.package_keys k
+  ON k.tenant_id = a.tenant_id AND k.trigger = 'alert' AND k.trigger_id = a.alert_id
+WHERE a.tenant_id = %s AND a.alert_id = %s
+"""
+
+
+def alert_of(conn: psycopg.Connection, tenant_id: str, alert_id: str) -> StoredAlert | None:
+    """One of the tenant's alerts and the id of its evidence package, if built."""
+    row = conn.execute(_ALERT, (tenant_id, alert_id)).fetchone()
+    if row is None:
+        return None
+    return StoredAlert(alert_id=row[0], actor=row[1], tier=row[2], score=row[3],
+                       raised_at=row[4], event_id=row[5], explanation=row[6],
+                       drivers=drivers_of(row[7]), evidence_package_id=row[8])
+
+
 def user_id_of(conn: psycopg.Connection, tenant_id: str, pseudonym: str) -> str | None:
     """The platform's user id behind a pseudonym, from the tenant's identity map (None
     when the tenant never sent it or it was erased)."""
