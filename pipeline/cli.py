@@ -46,6 +46,8 @@ _STANDALONE = (
      "evidence packages: build them for alerts (run), destroy expired ones (expire)"),
     ("export", "pipeline.exports.command",
      "regulatory exports: DSA statements of reasons, transparency report, OSA record pack"),
+    ("duties", "pipeline.duties.command",
+     "the periodic duties in one process: evidence, webhooks, audit heads, expiry, retention"),
 )
 
 
