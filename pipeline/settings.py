@@ -69,6 +69,16 @@ class Settings(BaseSettings):
     ncmec_password: SecretStr | None = None
     ncmec_timeout_seconds: float = Field(30.0, gt=0, le=600)
     ncmec_max_attempts: int = Field(5, ge=1, le=20)
+    # Who reports (docs/ncmec.md): the ESP's name, the person NCMEC and police contact, the
+    # terms of service, and the service the reports are about (espService, chatClient).
+    # Needed to build a report from an evidence package (API and `ncmec build --package`).
+    ncmec_reporter_esp_name: str | None = None
+    ncmec_reporter_first_name: str | None = None
+    ncmec_reporter_last_name: str | None = None
+    ncmec_reporter_email: str | None = None
+    ncmec_reporter_phone: str | None = None
+    ncmec_reporter_terms_url: str | None = None
+    ncmec_service: str | None = None
     # Evidence packages (docs/evidence.md): the window of events around an incident,
     # retention days per jurisdiction (JSON object), each tenant's jurisdiction (JSON
     # object; the default otherwise) and how often `wardstream evidence run` polls.
@@ -130,6 +140,12 @@ class Settings(BaseSettings):
                 "(https://report.cybertip.org/ispws, or a stand-in) and the credentials NCMEC "
                 "issued")
         return url, username.get_secret_value(), password.get_secret_value()
+
+    def ncmec_reporter_missing(self) -> list[str]:
+        """The reporter settings a report needs and that are not set (empty when all are)."""
+        return [f"WARDSTREAM_{name.upper()}" for name in (
+            "ncmec_reporter_esp_name", "ncmec_reporter_first_name", "ncmec_reporter_last_name",
+            "ncmec_reporter_email", "ncmec_service") if not getattr(self, name)]
 
 
 def _decode_seed(text: str) -> bytes:

@@ -5,9 +5,12 @@
 - ``GET /api/v1/sessions/{session_id}/analysis`` (``read``): the pair analysis of
   every pair that talked in that conversation (``session_id`` is the platform's
   conversation id);
-- ``POST /api/v1/reports/generate`` (``moderate``): checked, then 501: the
-  CyberTipline client exists (pipeline/ncmec) but nothing maps an evidence
-  package onto its input yet (``NOT_BUILT`` names what is missing);
+- ``POST /api/v1/reports/generate`` (``read`` and ``moderate``): a reviewer
+  confirmed the conversation ``session_id``; the newest preserved evidence
+  package covering it is read (logged, with the reason), the CyberTipline
+  report is built, validated and stored as ``built`` (pipeline/ncmec/generate.py);
+  filing stays ``wardstream ncmec submit``. 201 with the report; the same
+  session and reviewer give the same ``report_key``;
 - :class:`ClientLibrary` answers ``POST /v1/events`` bodies in the client
   library's shape (``pipeline.api.mapping.is_client_library_shape``) with the
   actor's newest stored score.
@@ -18,6 +21,7 @@ has the mapping tables.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
@@ -32,7 +36,9 @@ from pipeline.api.mapping import CLIENT_EVENT_TYPES, IDEMPOTENCY_HEADER
 from pipeline.api.pseudonyms import not_configured, pseudonymizer_of
 from pipeline.api.read_params import BadParameter
 from pipeline.api.reads import PairAnalyser
-from pipeline.errors import InvalidRecord
+from pipeline.errors import ConfigError, InvalidRecord
+from pipeline.ncmec.errors import InputChanged, InvalidReportInput
+from pipeline.ncmec.generate import Generated, NoPackage, generate_for_conversation
 from pipeline.pseudonym import Pseudonymizer
 from pipeline.settings import Settings
 from pipeline.storage.conversations import conversation_pairs
@@ -42,12 +48,6 @@ from pipeline.storage.tenants import ApiKeyIdentity
 MAX_MESSAGE_BODY = 256 * 1024
 MAX_REPORT_BODY = 4 * 1024
 MAX_SESSION_PAIRS = 20
-NOT_BUILT = ("NCMEC report generation over HTTP is not built yet. The CyberTipline client "
-             "exists (wardstream ncmec build/submit, docs/ncmec.md), but a session_id and "
-             "confirmed_by are not enough to file: nothing yet maps a preserved evidence "
-             "package onto a report input (the reporting contact, the reported user's raw "
-             "platform ids, email and IP captures, the recipient's age, the conversation file "
-             "and its SHA-256). Until evidence packages carry those, file with the CLI")
 _SESSION_NOTE = ("one analysis per pair that exchanged messages or media in this conversation; "
                  "each covers the pair's stored events in every conversation")
 
@@ -68,7 +68,28 @@ MESSAGE_SCHEMA: dict[str, Any] = {
 }
 REPORT_SCHEMA: dict[str, Any] = {
     "type": "object", "additionalProperties": False, "required": ["session_id", "confirmed_by"],
-    "properties": {"session_id": _ID, "confirmed_by": _ID},
+    "properties": {
+        "session_id": {**_ID, "description": "the platform's conversation id"},
+        "confirmed_by": {**_ID, "description": "the platform's id of the reviewer who "
+                                               "confirmed the report"}},
+}
+REPORT_ANSWER: dict[str, Any] = {
+    "description": "the report, built and validated, stored as built (not filed)",
+    "content": {"application/json": {"schema": {
+        "type": "object",
+        "required": ["report_key", "state", "subject", "session_id", "package_id",
+                     "confirmation_id", "summary", "xml", "xml_sha256", "files"],
+        "properties": {
+            "report_key": {"type": "string"},
+            "state": {"type": "string", "description": "built until an operator submits it"},
+            "subject": {"type": "string", "description": "the reported user's pseudonym"},
+            "session_id": {"type": "string"}, "package_id": {"type": "string"},
+            "confirmation_id": {"type": "string"},
+            "summary": {"type": "string", "description": "the reviewer's page (Markdown)"},
+            "xml": {"type": "string"}, "xml_sha256": {"type": "string"},
+            "files": {"type": "array", "items": {"type": "object", "properties": {
+                "name": {"type": "string"}, "sha256": {"type": "string"},
+                "bytes": {"type": "integer"}}}}}}}},
 }
 CLIENT_EVENT_SCHEMA: dict[str, Any] = {
     "type": "object", "additionalProperties": False,
@@ -157,6 +178,23 @@ def _session_analysis(conn: psycopg.Connection, tenant_id: str, session_id: str,
             "truncated": truncated, "note": _SESSION_NOTE}
 
 
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _report_answer(built: Generated, session_id: str) -> dict[str, Any]:
+    report = built.report
+    return {
+        "report_key": built.row.report_key, "state": built.row.state,
+        "subject": report.reported.subject, "session_id": session_id,
+        "package_id": report.package_id, "confirmation_id": report.confirmation_id,
+        "summary": built.summary, "xml": built.xml.decode("utf-8"),
+        "xml_sha256": built.row.xml_sha256.hex(),
+        "files": [{"name": a.filename, "sha256": a.sha256, "bytes": len(a.content)}
+                  for a in report.attachments],
+    }
+
+
 def compat_routes(auth: Authenticator, settings: Settings, door: EventDoor,
                   analyser: PairAnalyser) -> APIRouter:
     router = APIRouter(tags=["compatibility"])
@@ -191,14 +229,45 @@ def compat_routes(auth: Authenticator, settings: Settings, door: EventDoor,
         return await db.run(lambda conn: _session_analysis(conn, identity.tenant_id, given,
                                                            pseudonyms, analyser))
 
-    @router.post("/api/v1/reports/generate", status_code=501,
-                 openapi_extra=_body(REPORT_SCHEMA, "Generate an NCMEC report (not built)"))
+    @router.post("/api/v1/reports/generate", status_code=201, openapi_extra={
+        **_body(REPORT_SCHEMA, "Build an NCMEC report from a confirmed conversation's evidence"),
+        "responses": {"201": REPORT_ANSWER}})
     async def generate_report(request: Request) -> dict[str, Any]:
-        await auth.require(request, "moderate")
+        identity = await auth.require(request, "moderate")
+        if not has_scope(identity, "read"):
+            raise ApiError(403, "forbidden", "building a report reads an evidence package and "
+                           "answers its contents, so the API key needs the 'read' scope as "
+                           "well as 'moderate'")
         try:
-            mapping.report_request(await json_body(request, MAX_REPORT_BODY))
+            wanted = mapping.report_request(await json_body(request, MAX_REPORT_BODY))
         except InvalidRecord as exc:
             raise invalid_request(exc) from None
-        raise ApiError(501, "not_implemented", NOT_BUILT)
+        if pseudonyms is None:
+            raise not_configured()
+        missing = settings.ncmec_reporter_missing()
+        if missing:
+            raise ApiError(503, "not_configured", f"{', '.join(missing)} not set for the API: "
+                           "a report names the reporting ESP, its contact and the service")
+        tenant = identity.tenant_id
+        conversation = pseudonyms.pseudonym(tenant, "conversation", wanted.session_id)
+        reviewer = pseudonyms.pseudonym(tenant, "user", wanted.confirmed_by)
+
+        def build(conn: psycopg.Connection) -> Generated:
+            try:
+                return generate_for_conversation(
+                    conn, settings, tenant=tenant, conversation=conversation,
+                    reviewer=reviewer, reader=identity.key_id, clock=_utc_now)
+            except NoPackage:
+                raise ApiError(404, "not_found", "no preserved evidence package of this "
+                               "tenant covers this session", field="session_id") from None
+            except InvalidReportInput as exc:
+                raise ApiError(422, "report_incomplete", exc.message,
+                               field=exc.field) from None
+            except InputChanged as exc:
+                raise ApiError(409, "report_changed", str(exc)) from None
+            except ConfigError as exc:
+                raise ApiError(503, "not_configured", str(exc)) from None
+
+        return _report_answer(await db.run(build), wanted.session_id)
 
     return router

@@ -1,6 +1,10 @@
 """``wardstream ncmec``: build a report for review, submit it, show and reconcile submissions.
 
-``build`` needs nothing but the input file. ``submit``, ``status`` and
+``build`` needs nothing but the input file; ``build`` and ``submit`` with
+``--package`` instead read a preserved evidence package through the logged
+read path (``--reason``), build the report from it, store it as ``built`` and
+need PostgreSQL, the pseudonym key for ``--session`` and the reporter settings
+(WARDSTREAM_NCMEC_REPORTER_*, WARDSTREAM_NCMEC_SERVICE). ``submit``, ``status`` and
 ``reconcile`` read settings from the environment (PostgreSQL; ``submit`` also
 WARDSTREAM_NCMEC_URL, _USERNAME and _PASSWORD).
 
@@ -14,11 +18,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
 
 from pipeline.errors import ConfigError, WardstreamError
+from pipeline.evidence.errors import PackageNotFound
 from pipeline.ncmec.errors import (
     AmbiguousSubmit,
     InvalidReportInput,
@@ -27,6 +34,7 @@ from pipeline.ncmec.errors import (
     ReportXmlInvalid,
 )
 from pipeline.ncmec.inputs import load_input
+from pipeline.ncmec.model import ReportInput
 from pipeline.ncmec.report_xml import document_sha256, report_document
 from pipeline.ncmec.summary import render
 
@@ -34,16 +42,17 @@ EXIT_OK: Final = 0
 EXIT_FAILED: Final = 1
 EXIT_CANNOT_RUN: Final = 2
 EXIT_RECONCILE: Final = 3
+CLI_READER: Final = "cli:wardstream-ncmec"  # the reader logged with a package read
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="ncmec_action", required=True, metavar="ACTION")
     build = actions.add_parser("build", help="write report.xml and summary.md for review")
-    build.add_argument("--input", type=Path, required=True, metavar="FILE.json")
+    _source_arguments(build)
     build.add_argument("--out", type=Path, required=True, metavar="DIR")
     submit = actions.add_parser(
         "submit", help="file the report with NCMEC (resumes; never files twice)")
-    submit.add_argument("--input", type=Path, required=True, metavar="FILE.json")
+    _source_arguments(submit)
     status = actions.add_parser("status", help="list submissions and their states")
     status.add_argument("--tenant")
     status.add_argument("--limit", type=int, default=50)
@@ -58,6 +67,53 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                            help="the operator's pseudonym (u_...), for the audit log")
 
 
+def _source_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--input FILE.json``, or ``--package`` with the confirmation (read via the logged path)."""
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--input", type=Path, metavar="FILE.json")
+    source.add_argument("--package", metavar="PACKAGE_ID",
+                        help="a preserved evidence package (pkg_...): the report is built from "
+                        "it and stored as built; needs --tenant, --confirmed-by and --reason")
+    parser.add_argument("--tenant", help="the package's tenant (with --package)")
+    parser.add_argument("--confirmed-by", metavar="u_...",
+                        help="the confirming reviewer's pseudonym (with --package)")
+    parser.add_argument("--reason", help="why the package is read; logged (with --package)")
+    parser.add_argument("--session", metavar="SESSION_ID",
+                        help="the platform's conversation id to report, when the package's "
+                        "subject wrote in more than one (with --package)")
+
+
+def _from_package(args: argparse.Namespace) -> ReportInput:
+    """The report of ``--package``, built and stored as ``built`` (pipeline/ncmec/generate.py)."""
+    import psycopg
+
+    from pipeline.ncmec.generate import generate_for_package
+    from pipeline.pseudonym import Pseudonymizer
+    from pipeline.settings import load_settings
+
+    for flag, value in (("--tenant", args.tenant), ("--confirmed-by", args.confirmed_by),
+                        ("--reason", args.reason)):
+        if not value or not str(value).strip():
+            raise InvalidReportInput(flag, "is required with --package")
+    if not re.fullmatch(r"u_[a-z2-7]{26}", args.confirmed_by):
+        raise InvalidReportInput("--confirmed-by", "must be the reviewer's pseudonym (u_...)")
+    settings = load_settings()
+    conversation = None
+    if args.session:
+        conversation = Pseudonymizer(settings.master_key()).pseudonym(
+            args.tenant, "conversation", args.session)
+    with psycopg.connect(settings.pg_dsn.get_secret_value(), autocommit=True) as conn:
+        built = generate_for_package(
+            conn, settings, tenant=args.tenant, package_id=args.package,
+            reviewer=args.confirmed_by, reader=CLI_READER, reason=args.reason,
+            conversation=conversation, clock=lambda: datetime.now(UTC))
+    return built.report
+
+
+def _report_of(args: argparse.Namespace) -> ReportInput:
+    return load_input(args.input) if args.input is not None else _from_package(args)
+
+
 def _say(action: str, message: str) -> None:
     print(f"wardstream ncmec {action}: {message}", file=sys.stderr)
 
@@ -69,7 +125,7 @@ def _write_private(path: Path, data: bytes) -> None:
 
 
 def _build(args: argparse.Namespace) -> int:
-    report = load_input(args.input)
+    report = _report_of(args)
     document = report_document(report)
     args.out.mkdir(parents=True, exist_ok=True)
     _write_private(args.out / "report.xml", document)
@@ -87,7 +143,7 @@ def _submit(args: argparse.Namespace) -> int:
     from pipeline.ncmec.submission import RetryPolicy, Submission
     from pipeline.settings import load_settings
 
-    report = load_input(args.input)
+    report = _report_of(args)
     settings = load_settings()
     url, username, password = settings.ncmec_credentials()
     policy = RetryPolicy(max_attempts=settings.ncmec_max_attempts)
@@ -145,7 +201,7 @@ def run(args: argparse.Namespace) -> int:
     action = args.ncmec_action
     try:
         return _ACTIONS[action](args)
-    except (InvalidReportInput, ReportXmlInvalid, ConfigError) as exc:
+    except (InvalidReportInput, ReportXmlInvalid, ConfigError, PackageNotFound) as exc:
         _say(action, str(exc))
         return EXIT_CANNOT_RUN
     except (AmbiguousSubmit, NeedsReconciliation) as exc:

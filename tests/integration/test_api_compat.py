@@ -273,16 +273,19 @@ def test_session_analysis_is_the_analysis_of_the_pairs_in_it(
 # --- POST /api/v1/reports/generate ---------------------------------------------------------
 
 
-def test_report_generation_says_what_is_missing(
+def test_report_generation_checks_the_request_and_names_missing_settings(
     api: str, settings: Settings, raw_json_topic: str, db: psycopg.Connection, tenant: Tenant,
 ) -> None:
-    moderator = create_key(db, tenant.tenant_id, ["moderate"])
+    # The full generation (a preserved package, a built report) is in test_ncmec_generate.py;
+    # this API runs without the reporter settings a report needs.
+    moderator = create_key(db, tenant.tenant_id, ["read", "moderate"])
     answer = post(api, "/api/v1/reports/generate", moderator,
                   {"session_id": "s-9", "confirmed_by": "rev-1"})
-    assert answer.status_code == 501, answer.text
+    assert answer.status_code == 503, answer.text
     error = answer.json()
-    assert error["error"] == "not_implemented"
-    assert "evidence packages" in error["message"] and "CyberTipline" in error["message"]
+    assert error["error"] == "not_configured"
+    assert "WARDSTREAM_NCMEC_REPORTER_ESP_NAME" in error["message"]
+    assert "WARDSTREAM_NCMEC_SERVICE" in error["message"]
 
     bad = post(api, "/api/v1/reports/generate", moderator, {"session_id": 9})
     assert bad.status_code == 422
@@ -290,4 +293,8 @@ def test_report_generation_says_what_is_missing(
         ("session_id", "type"), ("confirmed_by", "required")}
     assert post(api, "/api/v1/reports/generate", tenant.api_key,
                 {"session_id": "s", "confirmed_by": "r"}).status_code == 403
+    moderate_only = create_key(db, tenant.tenant_id, ["moderate"])
+    refused = post(api, "/api/v1/reports/generate", moderate_only,
+                   {"session_id": "s", "confirmed_by": "r"})
+    assert (refused.status_code, refused.json()["error"]) == (403, "forbidden")
     assert produced(settings, raw_json_topic, tenant.tenant_id) == []
