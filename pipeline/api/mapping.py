@@ -12,7 +12,7 @@ own field, so a caller always reads the names it sent.
 - :func:`client_event`: the client library's ``POST /v1/events`` body -> one
   event, plus a ``profile`` event per recipient whose age band or time zone
   its metadata names;
-- :func:`report_request`: ``POST /api/v1/reports/generate``, checked only.
+- :func:`report_request`: ``POST /api/v1/reports/generate``'s body, checked.
 
 docs/integration.md has the mapping tables.
 """
