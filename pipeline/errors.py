@@ -30,6 +30,23 @@ class FieldError:
         return {"field": self.field, "rule": self.rule, "message": self.message}
 
 
+class FieldRuleError(WardstreamError):
+    """A request broke one rule of one field; subclasses say whose request it was.
+
+    ``str()`` is ``"<field>: <message>"``; :meth:`as_dict` is the JSON error body's
+    field part.
+    """
+
+    def __init__(self, field: str, rule: str, message: str) -> None:
+        self.field = field
+        self.rule = rule
+        self.message = message
+        super().__init__(f"{field}: {message}")
+
+    def as_dict(self) -> dict[str, str]:
+        return FieldError(self.field, self.rule, self.message).as_dict()
+
+
 class InvalidRecord(WardstreamError):
     """A record broke the event contract (shared/spec/events.md).
 

@@ -11,6 +11,8 @@ import math
 import re
 from datetime import UTC, datetime, timedelta
 
+from pipeline.errors import FieldRuleError
+
 PSEUDONYM = re.compile(r"u_[a-z2-7]{26}")
 MAX_USER_ID = 256  # the event contract's limit on a platform user id
 DEFAULT_LIMIT = 50
@@ -25,14 +27,8 @@ _QUEUE_CURSOR = re.compile(r"([0-9]{1,3}(?:\.[0-9]{1,20})?(?:e-?[0-9]{1,3})?)~(-
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-class BadParameter(ValueError):
+class BadParameter(FieldRuleError, ValueError):
     """A path or query parameter broke a rule; ``field`` names it."""
-
-    def __init__(self, field: str, rule: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.rule = rule
-        self.message = message
 
 
 def user_ref(value: str, field: str) -> str:

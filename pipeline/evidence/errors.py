@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-from pipeline.errors import WardstreamError
+from pipeline.errors import FieldRuleError, WardstreamError
 
 
 class EvidenceError(WardstreamError):
     """Root of the evidence module's errors."""
 
 
-class InvalidEvidenceRequest(EvidenceError, ValueError):
+class InvalidEvidenceRequest(EvidenceError, FieldRuleError, ValueError):
     """A request about a package broke a rule (``field`` and ``rule`` say which).
 
     The caller fixes the request; nothing was read, logged or changed.
     """
-
-    def __init__(self, field: str, rule: str, message: str) -> None:
-        self.field = field
-        self.rule = rule
-        self.message = message
-        super().__init__(f"{field}: {message}")
-
-    def as_dict(self) -> dict[str, str]:
-        return {"field": self.field, "rule": self.rule, "message": self.message}
 
 
 class PackageNotFound(EvidenceError):

@@ -2,28 +2,19 @@
 
 from __future__ import annotations
 
-from pipeline.errors import WardstreamError
+from pipeline.errors import FieldRuleError, WardstreamError
 
 
 class ExportError(WardstreamError):
     """Root of the exports package's errors."""
 
 
-class InvalidExportRequest(ExportError, ValueError):
+class InvalidExportRequest(ExportError, FieldRuleError, ValueError):
     """An export request broke a rule (``field`` and ``rule`` say which).
 
     The caller fixes the request (dates as YYYY-MM-DD, from <= to, a bounded
     period); nothing was read or logged.
     """
-
-    def __init__(self, field: str, rule: str, message: str) -> None:
-        self.field = field
-        self.rule = rule
-        self.message = message
-        super().__init__(f"{field}: {message}")
-
-    def as_dict(self) -> dict[str, str]:
-        return {"field": self.field, "rule": self.rule, "message": self.message}
 
 
 class InvalidStatement(ExportError):

@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-from pipeline.errors import ConfigError, WardstreamError
+from pipeline.errors import ConfigError, FieldRuleError, WardstreamError
 
 
 class PrivacyError(WardstreamError):
     """Root of erasure and retention errors."""
 
 
-class InvalidErasureRequest(PrivacyError):
+class InvalidErasureRequest(PrivacyError, FieldRuleError):
     """An erasure request broke a rule; the caller fixes ``field`` and sends it again."""
-
-    def __init__(self, field: str, rule: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.rule = rule
-        self.message = message
-
-    def as_dict(self) -> dict[str, str]:
-        return {"field": self.field, "rule": self.rule, "message": self.message}
 
 
 class KafkaUnavailable(PrivacyError):
