@@ -16,6 +16,7 @@ from agents import (
     dedupe,
     diagnostics,
     fetching,
+    flow,
     models,
     normalize,
     risk,
@@ -40,6 +41,7 @@ from pipeline.topology import Topology, load_topology
 def create_app(settings: Settings, topology: Topology | None = None) -> faust.App:
     fetching.install()
     commits.install()
+    flow.install()
     topology = topology or load_topology(settings.topology_file).with_replication(
         settings.topic_replication
     )
