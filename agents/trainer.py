@@ -7,7 +7,13 @@ the current model with ``pipeline.detect.text.learning.learn``. A label that
 teaches nothing publishes nothing. Every worker picks the new version up from
 the compacted ``models`` topic (``agents/models.py``).
 
-Each version is a ``model_deployment`` record (version, parent, labels learned,
+A new version is published only if it passes the fairness gate
+(``pipeline.detect.text.fairness``: benign messages marked with a stage no more
+often in one writing style than another, beyond ``fairness_max_gap`` or the
+parent's gap). Every gate is a ``fairness_evaluation`` record; a version held
+back by it is never sent, and the next label learns from the current model.
+
+Each published version is a ``model_deployment`` record (version, parent, labels learned,
 SHA-256 of the serialised model) in the audit log of ``_system``
 (``pipeline.audit.events.SYSTEM_TENANT``): there is one text model for the
 whole deployment, trained on every tenant's labels, so its history is one log.
@@ -31,11 +37,18 @@ import psycopg
 from agents.context import WorkerContext
 from agents.models import MODEL_KEY, ModelHolder
 from pipeline.audit import store as audit_store
-from pipeline.audit.events import SYSTEM_TENANT, model_deployment_record, model_digest
+from pipeline.audit.events import (
+    SYSTEM_TENANT,
+    fairness_evaluation_record,
+    model_deployment_record,
+    model_digest,
+)
+from pipeline.audit.records import AuditRecord
 from pipeline.avro import LABEL_SCHEMA_ID
 from pipeline.core import RECENT_TEXTS
+from pipeline.detect.text import fairness
 from pipeline.detect.text.learning import learn
-from pipeline.detect.text.model import model_to_bytes
+from pipeline.detect.text.model import StageModel, model_to_bytes
 from pipeline.errors import InvalidRecord
 from pipeline.stream.records import decode_as, encode_model_version
 
@@ -58,14 +71,67 @@ async def recent_texts(dsn: str, tenant_id: str, subject: str, at_us: int) -> li
     return [row[0] for row in reversed(rows)]
 
 
-def record_deployment(dsn: str, version: dict[str, Any]) -> int:
-    """Append the ``model_deployment`` record of a ``model_version.v1`` record; its seq."""
-    record = model_deployment_record(
-        version=version["version"], parent_version=version["parent_version"],
-        labels_learned=version["labels_learned"], model_sha256=model_digest(version["model"]),
-        deployed_at=datetime.fromtimestamp(version["created_at_us"] / 1_000_000, tz=UTC))
+def gate_record(candidate: fairness.FairnessResult, parent: fairness.FairnessResult,
+                max_gap: float, evaluated_at: datetime) -> AuditRecord:
+    """The ``fairness_evaluation`` record of one gate; ``details["passed"]`` is the verdict."""
+    lowest, highest = candidate.widest
+    metrics: dict[str, str | int] = {
+        "suite": "benign_styles", "messages_per_style": candidate.messages_per_style,
+        "max_gap": fairness.decimal(max_gap), "gap": fairness.decimal(candidate.gap),
+        "parent_version": parent.model_version, "parent_gap": fairness.decimal(parent.gap),
+        "lowest_style": lowest, "highest_style": highest,
+    }
+    for style, rate in sorted(candidate.benign_stage_rates.items()):
+        metrics[f"rate_{style}"] = fairness.decimal(rate)
+    return fairness_evaluation_record(
+        evaluation_id=f"{candidate.model_version}:benign_styles",
+        model_version=candidate.model_version,
+        passed=fairness.passes(candidate, parent, max_gap), evaluated_at=evaluated_at,
+        metrics=metrics)
+
+
+def record_gate(dsn: str, gate: AuditRecord,
+                version: dict[str, Any] | None) -> tuple[int, int | None]:
+    """Append the gate's record and, for a version it passed, the ``model_deployment`` record.
+
+    Returns their sequence numbers (``None`` for a version held back).
+    """
     with psycopg.connect(dsn, autocommit=True, connect_timeout=10) as conn:
-        return audit_store.append(conn, SYSTEM_TENANT, record)
+        gate_seq = audit_store.append(conn, SYSTEM_TENANT, gate)
+        if version is None:
+            return gate_seq, None
+        return gate_seq, audit_store.append(conn, SYSTEM_TENANT, model_deployment_record(
+                version=version["version"], parent_version=version["parent_version"],
+                labels_learned=version["labels_learned"],
+                model_sha256=model_digest(version["model"]),
+                deployed_at=datetime.fromtimestamp(version["created_at_us"] / 1_000_000,
+                                                   tz=UTC)))
+
+
+class FairnessGate:
+    """Evaluates candidates against their parent, remembering the current model's result."""
+
+    def __init__(self, threshold: float, max_gap: float) -> None:
+        self._threshold = threshold
+        self._max_gap = max_gap
+        self._known: dict[str, fairness.FairnessResult] = {}
+
+    async def _result(self, model: StageModel) -> fairness.FairnessResult:
+        result = self._known.get(model.version)
+        if result is None:
+            result = await asyncio.to_thread(fairness.evaluate, model, self._threshold)
+            self._known = {model.version: result}  # only the newest is needed again
+        return result
+
+    async def judge(self, candidate: StageModel, parent: StageModel) -> AuditRecord:
+        parent_result = await self._result(parent)
+        candidate_result = await asyncio.to_thread(fairness.evaluate, candidate,
+                                                   self._threshold)
+        record = gate_record(candidate_result, parent_result, self._max_gap,
+                             datetime.now(tz=UTC))
+        if record.details["passed"]:
+            self._known = {candidate.version: candidate_result}
+        return record
 
 
 def register(app: faust.App, ctx: WorkerContext, holder: ModelHolder) -> None:
@@ -75,6 +141,7 @@ def register(app: faust.App, ctx: WorkerContext, holder: ModelHolder) -> None:
     models = app.topic(topo.port("trainer", "writes", "models"), key_serializer="raw",
                        value_serializer="raw")
     dsn = ctx.settings.pg_dsn.get_secret_value()
+    gate = FairnessGate(ctx.config.stage_threshold, ctx.settings.fairness_max_gap)
 
     @app.agent(labels, name="trainer")
     async def trainer(stream: faust.StreamT[bytes]) -> None:
@@ -99,20 +166,29 @@ def register(app: faust.App, ctx: WorkerContext, holder: ModelHolder) -> None:
             current = holder.model
             updated = learn(current, texts, label["decision"], ctx.config.stage_threshold)
             if updated is not current:
-                record = {"version": updated.version, "parent_version": current.version,
-                          "created_at_us": int(time.time() * 1_000_000),
-                          "labels_learned": updated.learned,
-                          "model": model_to_bytes(updated)}
+                verdict = await gate.judge(updated, current)
+                record = None
+                if verdict.details["passed"]:
+                    record = {"version": updated.version, "parent_version": current.version,
+                              "created_at_us": int(time.time() * 1_000_000),
+                              "labels_learned": updated.learned,
+                              "model": model_to_bytes(updated)}
                 while True:
                     try:
-                        await asyncio.to_thread(record_deployment, dsn, record)
+                        await asyncio.to_thread(record_gate, dsn, verdict, record)
                         break
                     except psycopg.OperationalError as exc:
                         log.warning("trainer: PostgreSQL unavailable for the audit record "
                                     "(%s); retrying", type(exc).__name__)
                         await asyncio.sleep(2.0)
-                await (await models.send(key=MODEL_KEY,
-                                         value=encode_model_version(ctx.schemas, record)))
-                holder.model = updated
-                log.info("trainer: published text model %s", updated.version)
+                if record is None:
+                    log.warning("trainer: text model %s held back by the fairness gate "
+                                "(gap %s, limit %s, parent's gap %s)", updated.version,
+                                verdict.details["gap"], verdict.details["max_gap"],
+                                verdict.details["parent_gap"])
+                else:
+                    await (await models.send(key=MODEL_KEY,
+                                             value=encode_model_version(ctx.schemas, record)))
+                    holder.model = updated
+                    log.info("trainer: published text model %s", updated.version)
             await manual.ack(event)

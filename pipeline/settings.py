@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     # whether this worker's trainer learns from moderation decisions on `labels`.
     score_config_file: Path | None = None
     trainer_enabled: bool = True
+    # The trainer's fairness gate (pipeline/detect/text/fairness.py): the largest gap
+    # allowed between writing styles in the share of benign messages marked with a stage.
+    fairness_max_gap: float = Field(0.02, ge=0, le=1)
     # Webhooks (pipeline/webhooks, docs/integration.md). Private and loopback targets, and
     # plain http to loopback, are refused unless webhook_allow_private (tests, local dev).
     webhook_allow_private: bool = False

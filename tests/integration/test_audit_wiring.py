@@ -10,6 +10,7 @@ import json
 import secrets
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +18,13 @@ import httpx
 import psycopg
 import pytest
 
-from agents.trainer import record_deployment
+from agents.trainer import gate_record, record_gate
 from pipeline.audit import merkle
 from pipeline.audit import store as audit_store
 from pipeline.audit.events import SYSTEM_TENANT
 from pipeline.audit.signing import TreeHead, public_key_bytes, signing_key, verify_tree_head
 from pipeline.demo.services import free_port
+from pipeline.detect.text.fairness import FairnessResult
 from pipeline.pseudonym import Pseudonymizer
 from pipeline.settings import Settings
 from pipeline.storage.scores import AlertRecord, ScoreBatch, ScoreRecord, write_scores
@@ -150,23 +152,58 @@ def test_a_batch_without_crossings_or_alerts_appends_nothing(
     assert leaves(db, t) == []
 
 
-def test_model_deployment_goes_to_the_system_log_once(settings: Settings,
-                                                      db: psycopg.Connection) -> None:
+def _gate(version: str, rates: dict[str, float], parent_gap: float) -> Any:
+    candidate = FairnessResult(version, rates, 100)
+    parent = FairnessResult(f"{version}-parent", {"standard": 0.0, "leet": parent_gap}, 100)
+    return gate_record(candidate, parent, 0.02, datetime(2026, 11, 22, tzinfo=UTC))
+
+
+def _system_leaf(db: psycopg.Connection, seq: int) -> tuple[str, dict[str, Any]]:
+    row = db.execute("SELECT kind, leaf FROM audit_leaves WHERE tenant_id = %s AND seq = %s",
+                     (SYSTEM_TENANT, seq)).fetchone()
+    assert row is not None
+    return row[0], json.loads(bytes(row[1]))["details"]
+
+
+def test_model_deployment_goes_to_the_system_log_once_after_its_fairness_gate(
+        settings: Settings, db: psycopg.Connection) -> None:
     version = f"it-{secrets.token_hex(4)}+3"
     record = {"version": version, "parent_version": f"{version[:-2]}+2",
               "created_at_us": T0, "labels_learned": 3, "model": b"model bytes"}
     dsn = settings.pg_dsn.get_secret_value()
-    first = record_deployment(dsn, record)
-    assert record_deployment(dsn, {**record, "created_at_us": T0 + 9}) == first  # a replay
-    row = db.execute("SELECT kind, leaf FROM audit_leaves WHERE tenant_id = %s AND seq = %s",
-                     (SYSTEM_TENANT, first)).fetchone()
-    assert row is not None and row[0] == "model_deployment"
-    details = json.loads(bytes(row[1]))["details"]
+    gate = _gate(version, {"standard": 0.10, "leet": 0.11}, parent_gap=0.0)
+    gate_seq, deployment_seq = record_gate(dsn, gate, record)
+    # a replay of the same label appends nothing
+    assert record_gate(dsn, gate, {**record, "created_at_us": T0 + 9}) == (gate_seq,
+                                                                          deployment_seq)
+    assert deployment_seq == gate_seq + 1
+    kind, details = _system_leaf(db, gate_seq)
+    assert kind == "fairness_evaluation"
+    assert details["passed"] is True and details["model_version"] == version
+    assert (details["gap"], details["rate_leet"], details["highest_style"]) == (
+        "0.0100", "0.1100", "leet")
+    kind, details = _system_leaf(db, deployment_seq)
+    assert kind == "model_deployment"
     assert details["model_version"] == version
     assert details["labels_learned"] == 3
     disabled = db.execute("SELECT disabled_at IS NOT NULL FROM tenants WHERE tenant_id = %s",
                           (SYSTEM_TENANT,)).fetchone()
     assert disabled == (True,)
+
+
+def test_a_version_the_gate_holds_back_is_logged_without_a_deployment(
+        settings: Settings, db: psycopg.Connection) -> None:
+    version = f"it-{secrets.token_hex(4)}+4"
+    gate = _gate(version, {"standard": 0.10, "leet": 0.16}, parent_gap=0.01)
+    gate_seq, deployment_seq = record_gate(settings.pg_dsn.get_secret_value(), gate, None)
+    assert deployment_seq is None
+    kind, details = _system_leaf(db, gate_seq)
+    assert (kind, details["passed"], details["gap"], details["parent_gap"]) == (
+        "fairness_evaluation", False, "0.0600", "0.0100")
+    deployed = db.execute(
+        "SELECT count(*) FROM audit_leaves WHERE tenant_id = %s AND record_id = %s",
+        (SYSTEM_TENANT, f"model:{version}")).fetchone()
+    assert deployed == (0,)
 
 
 def _head(body: dict[str, Any]) -> TreeHead:

@@ -1,8 +1,9 @@
 """A reviewer's decision posted over HTTP reaches the trainer as a label, end to end.
 
 API -> events.raw.json -> normalize -> dedupe -> route -> actors step -> labels
--> trainer, on the real broker with a running worker: the loop issue 5 promises
-("moderation decisions posted back feed the labels topic").
+-> trainer -> fairness gate -> models, on the real broker with a running worker:
+the loop issue 5 promises ("moderation decisions posted back feed the labels
+topic"), and the gate issue 6 audits.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import httpx
 import psycopg
 import pytest
 
+from pipeline.audit.events import SYSTEM_TENANT
 from pipeline.kafka.lag import group_lag
 from pipeline.pseudonym import Pseudonymizer
 from pipeline.settings import Settings
@@ -35,6 +37,9 @@ def test_a_confirmed_decision_becomes_a_label_the_trainer_consumes(
     settings: Settings, tenant: Tenant, db: psycopg.Connection, api: str,
     worker_factory: Callable[..., Process],
 ) -> None:
+    system_seq = db.execute("SELECT coalesce(max(seq), -1) FROM audit_leaves"
+                            " WHERE tenant_id = %s", (SYSTEM_TENANT,)).fetchone()
+    assert system_seq is not None
     worker = worker_factory().start()  # trainer on, as deployed
     t = tenant.tenant_id
     start = datetime.now(UTC) - timedelta(hours=2)
@@ -70,3 +75,26 @@ def test_a_confirmed_decision_becomes_a_label_the_trainer_consumes(
     wait_until(lambda: worker.running() and group_lag(
         settings.kafka_bootstrap, settings.app_id, [labels_topic]) == 0, 180,
         "the trainer to consume the label")
+
+    # The label teaches the model these texts, so the trainer's fairness gate judged a
+    # new version: its record is in the system log, and it was published iff it passed.
+    def system_records() -> list[tuple[str, dict[str, object]]]:
+        rows = db.execute("SELECT kind, leaf FROM audit_leaves WHERE tenant_id = %s"
+                          " AND seq > %s ORDER BY seq", (SYSTEM_TENANT, system_seq[0]))
+        return [(kind, json.loads(bytes(leaf))["details"]) for kind, leaf in rows.fetchall()]
+
+    gates = wait_until(lambda: [d for k, d in system_records() if k == "fairness_evaluation"],
+                       60, "the fairness gate's audit record")
+    gate = gates[-1]
+    version = gate["model_version"]
+    assert gate["suite"] == "benign_styles" and gate["max_gap"] == "0.0200"
+    deployed = [d for k, d in system_records() if k == "model_deployment"
+                and d["model_version"] == version]
+    models_topic = topology.port("trainer", "writes", "models")
+    published = [r["version"] for _, r in read_topic(settings.kafka_bootstrap, models_topic)]
+    if gate["passed"]:
+        assert len(deployed) == 1 and deployed[0]["labels_learned"] == int(
+            str(version).rsplit("+", 1)[1])
+        assert version in published
+    else:
+        assert deployed == [] and version not in published
