@@ -15,6 +15,7 @@ from agents import (
     commits,
     dedupe,
     diagnostics,
+    erasures,
     fetching,
     flow,
     models,
@@ -95,6 +96,7 @@ def create_app(settings: Settings, topology: Topology | None = None) -> faust.Ap
     risk.register(app, context)
     if settings.trainer_enabled:
         trainer.register(app, context, holder)
+    erasures.register(app, settings.pg_dsn.get_secret_value(), settings.erasure_poll_seconds)
 
     @app.task
     async def install_diagnostics() -> None:

@@ -97,6 +97,8 @@ class Settings(BaseSettings):
     # the evidence ones above. Kafka reads during an erasure give up after this long.
     retention_config_file: Path | None = None
     erasure_kafka_timeout_seconds: float = Field(10.0, gt=0, le=300)
+    # How often each worker looks for new erasures to apply to its local tables.
+    erasure_poll_seconds: float = Field(5.0, gt=0, le=3600)
 
     @field_validator("pseudonym_master_key")
     @classmethod

@@ -178,10 +178,10 @@ def _kept(conn: psycopg.Connection, tenant: str, p: str, packages: list[KeptPack
 
 
 LIMITS: Final = (
-    "Running workers keep the person's state in their local RocksDB (active tables) "
-    "until they restart: a restart rebuilds the tables from the changelogs, where the "
-    "keys are now tombstoned. Standby replicas and the profiles global table apply "
-    "the tombstones as they read them.",
+    "Running workers delete the person's keys from their local RocksDB within "
+    "WARDSTREAM_ERASURE_POLL_SECONDS of this receipt (agents/erasures.py); an event of "
+    "the person being processed at that instant can write its state back once. "
+    "Standby replicas and restarted workers apply the changelog tombstones.",
     "Records on non-compacted topics stay until their retention runs out (see kept); "
     "replaying those topics within that time would bring the person's events back "
     "(run the erasure again after any replay).",

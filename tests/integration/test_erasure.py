@@ -10,7 +10,7 @@ import secrets
 import subprocess
 import sys
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,8 @@ from pipeline.storage.tenants import add_tenant, create_key
 from pipeline.topology import Topology, load_topology
 from tests.integration.conftest import MASTER_KEY, Process, Tenant, wait_until
 from tests.integration.evidence_seed import PSEUDONYMS, scene, user
+from tests.integration.helpers import as_json_records, produce
+from tests.unit.events import message as message_event
 
 pytestmark = pytest.mark.integration
 
@@ -268,6 +270,65 @@ def test_a_restarted_worker_rebuilds_its_tables_without_the_erased_person(
         assert table.get(p.encode()) is None          # and the tombstone applied
     finally:
         table.close()
+
+
+def settings_topic_json(settings: Settings) -> str:
+    return load_topology(settings.topology_file).port("normalize", "reads", "json")
+
+
+def _stores(root: Path, table: str) -> list[Path]:
+    return sorted(root.rglob(f"{table}-*.db"))
+
+
+def _keys(store: Path) -> set[bytes]:
+    db = Rdict(str(store), Options(raw_mode=True), access_type=AccessType.read_only())
+    try:
+        return set(db.keys())
+    finally:
+        db.close()
+
+
+def test_a_running_worker_removes_the_erased_person_from_its_tables(
+        settings: Settings, db: psycopg.Connection, tenant: Tenant,
+        worker_factory: Callable[..., Process], tmp_path: Path) -> None:
+    """No restart: the worker applies the stored erasure to its local RocksDB within seconds."""
+    t = tenant.tenant_id
+    start = datetime.now(UTC) - timedelta(hours=1)
+    events = [message_event(tenant_id=t, event_id=f"run-{i}", actor_id=actor, recipient_ids=[to],
+                      conversation_id=f"c-{actor}", content="see you at practice",
+                      occurred_at=(start + timedelta(minutes=i)).isoformat())
+              for i, (actor, to) in enumerate([("suspect", "kid-1"), ("coach", "kid-2")] * 3)]
+    worker = worker_factory(WARDSTREAM_ERASURE_POLL_SECONDS="1").start()
+    produce(settings.kafka_bootstrap, settings_topic_json(settings), as_json_records(events))
+    p, coach = user(t, "suspect"), user(t, "coach")
+    topology = load_topology(settings.topology_file)
+    changelogs = {table: topology.port(table, "tables", "state")
+                  for table in ("actors", "risk", "pairs")}
+
+    def stated(table: str) -> set[bytes]:
+        return {m.key() for m in read_to_end(settings.kafka_bootstrap, changelogs[table])}
+
+    wait_until(lambda: worker.running() and all(
+        any(p.encode() in key.split(b"|") for key in stated(table))
+        and any(coach.encode() in key.split(b"|") for key in stated(table))
+        for table in changelogs), 180, "both adults' state in every table")
+
+    receipt = _erase(db, settings, t)
+    log = tmp_path / "worker-0.log"
+    applied = f"erasure {receipt['request_id']} applied here: "
+    line = wait_until(lambda: next((text for text in log.read_text(errors="replace")
+                                    .splitlines() if applied in text), None), 60,
+                      "the worker to apply the erasure")
+    removed = int(line.split(applied, 1)[1].split()[0])
+    assert removed >= 3  # at least the actors and risk states and the pair
+    assert "suspect" not in log.read_text(errors="replace")
+    worker.stop()
+
+    root = tmp_path / "worker-0"
+    for table in ("actors", "risk", "pairs"):
+        keys = set().union(*(_keys(store) for store in _stores(root, table)))
+        assert not any(p.encode() in key.split(b"|") for key in keys), table
+        assert any(coach.encode() in key.split(b"|") for key in keys), table  # others stay
 
 
 def test_the_command_prints_the_receipt_and_never_the_raw_id(
