@@ -8,6 +8,7 @@ subject wrote in during the window, so both sides of an exchange are kept.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Final
 
 import psycopg
@@ -55,6 +56,18 @@ SELECT kind, pseudonym, value, first_seen_at FROM identity_map
 WHERE tenant_id = %(tenant)s AND owner = %(actor)s
 ORDER BY kind, pseudonym LIMIT %(limit)s
 """
+# The people the subject exchanged messages with, as the platform knows them: kept in
+# the package so a report can name the intended recipient even after they are erased.
+_COUNTERPART_IDS = """
+SELECT pseudonym, value FROM identity_map
+WHERE tenant_id = %(tenant)s AND kind = 'user' AND pseudonym = ANY(%(people)s)
+"""
+_COUNTERPART_BANDS = """
+SELECT DISTINCT ON (actor) actor, record->>'age_band' FROM events
+WHERE tenant_id = %(tenant)s AND type = 'profile' AND actor = ANY(%(people)s)
+  AND occurred_at <= %(end)s AND record->>'age_band' IS NOT NULL
+ORDER BY actor, occurred_at DESC, event_id DESC
+"""
 _SCORES = """
 SELECT score_id, score, tier, previous_tier, scored_at, event_id, max_score, first_alert_at,
        explanation, drivers
@@ -97,6 +110,33 @@ def _rows(conn: psycopg.Connection, sql: str, params: dict[str, Any]) -> list[di
                 for row in cur.fetchall()]
 
 
+def exchanged_with(events: Sequence[StoredEvent], subject: str) -> list[str]:
+    """Who sent the subject a message or received one from them, in first-seen order."""
+    people: dict[str, None] = {}
+    for event in events:
+        if event.type != "message":
+            continue
+        recipients = event.original.get("recipients")
+        named = [str(r) for r in recipients] if isinstance(recipients, list) else []
+        if event.actor == subject:
+            people.update(dict.fromkeys(r for r in named if r != subject))
+        elif subject in named:
+            people[event.actor] = None
+    return list(people)[:MAX_PROFILES]
+
+
+def counterparts(conn: psycopg.Connection, tenant: str, people: Sequence[str],
+                 end: Any) -> list[dict[str, str | None]]:
+    """Each person's platform user id and newest age band up to ``end`` (``None`` if unknown)."""
+    if not people:
+        return []
+    params = {"tenant": tenant, "people": list(people), "end": end}
+    ids = {str(p): str(v) for p, v in conn.execute(_COUNTERPART_IDS, params).fetchall()}
+    bands = {str(p): str(b) for p, b in conn.execute(_COUNTERPART_BANDS, params).fetchall()}
+    return [{"pseudonym": p, "platform_user_id": ids.get(p), "age_band": bands.get(p)}
+            for p in people]
+
+
 def gather(conn: psycopg.Connection, incident: Incident, window: Window,
            max_events: int) -> Gathered:
     """Everything the package of ``incident`` holds, as stored now."""
@@ -111,8 +151,9 @@ def gather(conn: psycopg.Connection, incident: Incident, window: Window,
     # The explanation: the alert that triggered the package, or the newest one in the window.
     trigger_alert = next((a for a in alerts if a["alert_id"] == params["alert"]),
                          alerts[-1] if alerts else None)
+    kept = events[:max_events]
     return Gathered(
-        events=events[:max_events],
+        events=kept,
         events_truncated=len(events) > max_events,
         profiles=[_event(r) for r in conn.execute(
             _PROFILES, {**params, "limit": MAX_PROFILES}).fetchall()],
@@ -122,4 +163,6 @@ def gather(conn: psycopg.Connection, incident: Incident, window: Window,
         review_items=_rows(conn, _REVIEW_ITEMS, params),
         moderation=[_event(r) for r in conn.execute(_MODERATION, params).fetchall()],
         trigger_alert=trigger_alert,
+        counterparts=counterparts(conn, incident.tenant_id,
+                                  exchanged_with(kept, incident.actor), window.end),
     )

@@ -111,6 +111,7 @@ class Gathered:
     review_items: Sequence[Mapping[str, Any]] = ()
     moderation: Sequence[StoredEvent] = ()
     trigger_alert: Mapping[str, Any] | None = field(default=None)
+    counterparts: Sequence[Mapping[str, Any]] = ()
 
 
 def _time_us(micros: object) -> str | None:
@@ -191,6 +192,7 @@ def assemble(incident: Incident, window: Window, built_at: datetime, jurisdictio
             "moderation_events": [e.entry() for e in gathered.moderation],
         },
         "network": network_facts(gathered.events, incident.actor),
+        "counterparts": [dict(c) for c in gathered.counterparts],
     }
 
 

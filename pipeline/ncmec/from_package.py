@@ -65,7 +65,7 @@ class PackageIncomplete(InvalidReportInput):
 
 @dataclass(frozen=True)
 class Counterpart:
-    """Someone else in the conversation, as known outside the package (identity map, profile)."""
+    """Someone else in the conversation: as the package kept them, or as stored now."""
 
     platform_user_id: str | None
     age_band: str | None = None

@@ -28,7 +28,7 @@ so every rebuild gives the same XML and ``submit`` later matches the stored
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -167,13 +167,33 @@ def _existing(conn: psycopg.Connection, tenant: str, confirmation_id: str) -> Re
     return store.get(conn, tenant, str(row[0])) if row else None
 
 
+def preserved_counterparts(document: Mapping[str, Any]) -> dict[str, Counterpart]:
+    """The counterparts the package kept when it was built (none in older packages)."""
+    kept = document.get("counterparts")
+    found: dict[str, Counterpart] = {}
+    for entry in kept if isinstance(kept, list) else []:
+        if isinstance(entry, Mapping) and entry.get("platform_user_id"):
+            band = entry.get("age_band")
+            found[str(entry.get("pseudonym"))] = Counterpart(
+                platform_user_id=str(entry["platform_user_id"]),
+                age_band=None if band is None else str(band))
+    return found
+
+
 def _counterparts(conn: psycopg.Connection, tenant: str, people: Sequence[str],
-                  until: datetime) -> dict[str, Counterpart]:
+                  until: datetime, document: Mapping[str, Any]) -> dict[str, Counterpart]:
+    """As the package kept them; anyone it did not keep is looked up as stored now."""
+    found = {p: c for p, c in preserved_counterparts(document).items() if p in people}
+    missing = [p for p in people if p not in found]
+    if not missing:
+        return found
     ids: dict[str, str] = {str(p): str(v) for p, v in conn.execute(
-        _USER_IDS, (tenant, list(people))).fetchall()}
+        _USER_IDS, (tenant, missing)).fetchall()}
     bands: dict[str, str] = {str(p): str(b) for p, b in conn.execute(
-        _AGE_BANDS, (tenant, list(people), until)).fetchall()}
-    return {p: Counterpart(platform_user_id=ids.get(p), age_band=bands.get(p)) for p in people}
+        _AGE_BANDS, (tenant, missing, until)).fetchall()}
+    found.update({p: Counterpart(platform_user_id=ids.get(p), age_band=bands.get(p))
+                  for p in missing})
+    return found
 
 
 def _window_end(read: PackageRead) -> datetime:
@@ -205,7 +225,7 @@ def _report(conn: psycopg.Connection, job: _Job, read: PackageRead,
     return report_from_package(
         document, conversation=job.conversation, reporter=job.reporter, service=job.service,
         confirmation=Confirmation(job.confirmation_id, job.reviewer, confirmed_at),
-        counterparts=_counterparts(conn, job.tenant, people, _window_end(read)),
+        counterparts=_counterparts(conn, job.tenant, people, _window_end(read), document),
         prior_report_ids=prior)
 
 

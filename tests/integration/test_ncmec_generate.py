@@ -27,9 +27,14 @@ from pipeline.evidence.builder import build_pending
 from pipeline.evidence.package import package_id_of
 from pipeline.model import IdentityEntry, NormalizedEvent
 from pipeline.ncmec.standin import StandIn
+from pipeline.privacy.erasure import erase
+from pipeline.privacy.requests import ErasureRequest
+from pipeline.settings import Settings
 from pipeline.storage.sink import SinkBatch, write_batch
 from pipeline.storage.tenants import add_tenant, create_key
+from pipeline.topology import load_topology
 from tests.integration.conftest import (
+    MASTER_KEY,
     REPO,
     Process,
     Tenant,
@@ -208,6 +213,32 @@ def test_a_confirmed_session_becomes_a_built_report(
     count = db.execute("SELECT count(*) FROM ncmec_reports WHERE tenant_id = %s",
                        (t,)).fetchone()
     assert count == (2,)
+
+
+def test_the_package_keeps_the_recipient_a_report_names_after_their_erasure(
+        report_api: str, db: psycopg.Connection, tenant: Tenant, settings: Settings) -> None:
+    """A parent's deletion request for the child must not stop the report about the adult."""
+    t = tenant.tenant_id
+    package_id, _ = seed(db, t)
+    minor = user(t, "minor")
+    receipt = erase(db, t, ErasureRequest("minor", "COPPA deletion at a parent's request",
+                                          "parent-desk"),
+                    master_key=MASTER_KEY.encode(), topology=load_topology(
+                        settings.topology_file),
+                    bootstrap=settings.kafka_bootstrap, now=datetime.now(UTC))
+    assert receipt["removed"]["postgres"]["identity_map"] >= 1
+    assert [k["id"] for k in receipt["kept"] if k["place"] == "evidence package"] == [
+        package_id]
+    gone = db.execute("SELECT count(*) FROM identity_map WHERE tenant_id = %s"
+                      " AND pseudonym = %s", (t, minor)).fetchone()
+    assert gone == (0,)
+
+    key = create_key(db, t, ["read", "moderate"])
+    answer = post(report_api, key, {"session_id": SESSION, "confirmed_by": REVIEWER})
+    assert answer.status_code == 201, answer.text
+    [recipient] = xml_tree(answer.json()["xml"]).findall("intendedRecipient")
+    assert recipient.findtext("espIdentifier") == "minor"
+    assert "Estimated age 13-15" in recipient.findtext("additionalInfo")
 
 
 def test_unknown_sessions_other_tenants_and_bad_bodies_are_refused(
