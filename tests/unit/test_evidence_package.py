@@ -7,6 +7,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from pipeline.evidence.gather import exchanged_with
 from pipeline.evidence.package import (
     FORMAT,
     Gathered,
@@ -141,3 +142,20 @@ def test_verify_package_detects_tampering() -> None:
     spaced = json.dumps(json.loads(content), indent=1).encode()
     assert not verify_package(spaced, hashlib.sha256(spaced).digest()).canonical
     assert not verify_package(b"\xff", hashlib.sha256(b"\xff").digest()).canonical
+
+
+def test_counterparts_are_the_people_the_subject_exchanged_messages_with() -> None:
+    at = datetime(2026, 3, 1, tzinfo=UTC)
+
+    def stored(event_id: str, kind: str, actor: str, recipients: list[str]) -> StoredEvent:
+        return StoredEvent(event_id, kind, at, actor, at, {"recipients": recipients})
+
+    events = [
+        stored("1", "message", "subj", ["kid"]),
+        stored("2", "message", "kid", ["subj"]),
+        stored("3", "message", "friend", ["kid"]),         # not to or from the subject
+        stored("4", "message", "other", ["subj", "kid"]),
+        stored("5", "report", "parent", ["subj"]),          # not a message
+        stored("6", "message", "subj", ["kid", "subj", "teen"]),
+    ]
+    assert exchanged_with(events, "subj") == ["kid", "other", "teen"]
