@@ -104,6 +104,16 @@ SELECT format('CREATE DATABASE %I OWNER %I ENCODING %L TEMPLATE template0', :'db
  WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = :'db')
 \gexec
 SQL
+    # A role that may create roles and databases, as a deployment's migration owner
+    # would be: the test of the evidence schema's own role migrates a scratch database
+    # with it (tests/integration/test_evidence_role.py). Dev/test clusters only.
+    su_psql -v role="$WARDSTREAM_PG_MIGRATOR_USER" -v pw="$WARDSTREAM_PG_PASSWORD" <<'SQL'
+SELECT format('CREATE ROLE %I LOGIN CREATEROLE CREATEDB', :'role')
+ WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'role')
+\gexec
+SELECT format('ALTER ROLE %I WITH LOGIN CREATEROLE CREATEDB PASSWORD %L', :'role', :'pw')
+\gexec
+SQL
 }
 
 run_migrations() {

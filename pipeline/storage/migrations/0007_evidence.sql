@@ -327,14 +327,6 @@ DECLARE
     can_create boolean;
     granted boolean := false;
 BEGIN
-    EXECUTE format('GRANT USAGE ON SCHEMA evidence TO %I', service);
-    EXECUTE format('GRANT SELECT, INSERT ON evidence.package_keys TO %I', service);
-    EXECUTE format('GRANT INSERT ON evidence.packages TO %I', service);
-    EXECUTE format('GRANT EXECUTE ON FUNCTION evidence.read_package(text, text, text, text),'
-                   ' evidence.place_hold(text, text, text, text),'
-                   ' evidence.release_hold(text, text, text, text),'
-                   ' evidence.extend_retention(text, text, text, text, integer),'
-                   ' evidence.destroy_expired(integer) TO %I', service);
     SELECT rolsuper OR rolcreaterole INTO can_create FROM pg_roles WHERE rolname = service;
     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'wardstream_evidence') THEN
         IF NOT can_create THEN
@@ -369,6 +361,16 @@ BEGIN
     ALTER FUNCTION evidence.extend_retention(text, text, text, text, integer)
         OWNER TO wardstream_evidence;
     ALTER FUNCTION evidence.destroy_expired(integer) OWNER TO wardstream_evidence;
+    -- Granted by the new owner (we are still its member): an owner change drops
+    -- what the old owner held, grants to itself included.
+    EXECUTE format('GRANT USAGE ON SCHEMA evidence TO %I', service);
+    EXECUTE format('GRANT SELECT, INSERT ON evidence.package_keys TO %I', service);
+    EXECUTE format('GRANT INSERT ON evidence.packages TO %I', service);
+    EXECUTE format('GRANT EXECUTE ON FUNCTION evidence.read_package(text, text, text, text),'
+                   ' evidence.place_hold(text, text, text, text),'
+                   ' evidence.release_hold(text, text, text, text),'
+                   ' evidence.extend_retention(text, text, text, text, integer),'
+                   ' evidence.destroy_expired(integer) TO %I', service);
     IF granted THEN
         EXECUTE format('REVOKE wardstream_evidence FROM %I', service);
     END IF;

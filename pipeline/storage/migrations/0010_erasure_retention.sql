@@ -40,7 +40,17 @@ CREATE INDEX retention_runs_time ON retention_runs (ran_at DESC);
 DO $migration$
 DECLARE
     service text := current_user;
+    owner text;
+    granted boolean := false;
 BEGIN
+    -- Where 0007 handed the schema to wardstream_evidence, a role that may create
+    -- roles joins it for the hand-over, as 0007 did, and leaves it after.
+    SELECT nspowner::regrole::text INTO owner FROM pg_namespace WHERE nspname = 'evidence';
+    IF owner <> service AND NOT pg_has_role(service, owner, 'USAGE')
+       AND (SELECT rolsuper OR rolcreaterole FROM pg_roles WHERE rolname = service) THEN
+        EXECUTE format('GRANT %I TO %I', owner, service);
+        granted := true;
+    END IF;
     EXECUTE $fn$
     CREATE FUNCTION evidence.packages_concerning(p_tenant text, p_pseudonym text)
     RETURNS TABLE (package_id text, relation text, built_at timestamptz,
@@ -66,8 +76,17 @@ BEGIN
     $fn$;
     REVOKE ALL ON FUNCTION evidence.packages_concerning(text, text) FROM PUBLIC;
     REVOKE ALL ON FUNCTION evidence.held_subjects(text) FROM PUBLIC;
+    IF owner <> service THEN
+        EXECUTE format('ALTER FUNCTION evidence.packages_concerning(text, text) OWNER TO %I',
+                       owner);
+        EXECUTE format('ALTER FUNCTION evidence.held_subjects(text) OWNER TO %I', owner);
+    END IF;
+    -- After the owner change, which drops what the old owner held.
     EXECUTE format('GRANT EXECUTE ON FUNCTION evidence.packages_concerning(text, text),'
                    ' evidence.held_subjects(text) TO %I', service);
+    IF granted THEN
+        EXECUTE format('REVOKE %I FROM %I', owner, service);
+    END IF;
 EXCEPTION WHEN insufficient_privilege THEN
     RAISE NOTICE 'erasure: % may not create functions in schema evidence; a DBA creates '
         'evidence.packages_concerning and evidence.held_subjects as its owner '
