@@ -216,17 +216,24 @@ def _channel(recipients: Any) -> str | None:
     return "private" if len(recipients) == 1 else "group"
 
 
+def _metadata(body: Mapping[str, Any], known: Iterable[str],
+              errors: list[FieldError]) -> dict[str, Any]:
+    """The body's ``metadata`` object (empty when absent or not an object, said in ``errors``)."""
+    metadata = body.get("metadata")
+    if metadata is None:
+        return {}
+    if not isinstance(metadata, dict):
+        errors.append(wrong_type("metadata", "an object", metadata))
+        return {}
+    errors.extend(_unknown(metadata, known, "metadata."))
+    return metadata
+
+
 def compat_message(body: Any, *, tenant_id: str, event_id: str) -> Mapped:
     """The integration guide's message body as a contract ``message`` event."""
     body = _object(body)
     errors = list(_unknown(body, _MESSAGE_FIELDS))
-    metadata = body.get("metadata")
-    if metadata is None:
-        metadata = {}
-    elif not isinstance(metadata, dict):
-        errors.append(wrong_type("metadata", "an object", metadata))
-        metadata = {}
-    errors.extend(_unknown(metadata, _MESSAGE_METADATA, "metadata."))
+    metadata = _metadata(body, _MESSAGE_METADATA, errors)
     occurred = _time(body.get("timestamp"), "timestamp", errors)
     _raise(errors)
     recipients = body.get("recipient_ids")
@@ -320,13 +327,7 @@ def client_event(body: Any) -> ClientEvent:
     errors.extend(_checked(tenant, Text(1, 64), "tenant_id", True))
     errors.extend(_checked(body.get("event_type"), Choice(CLIENT_EVENT_TYPES), "event_type",
                            True))
-    metadata = body.get("metadata")
-    if metadata is None:
-        metadata = {}
-    elif not isinstance(metadata, dict):
-        errors.append(wrong_type("metadata", "an object", metadata))
-        metadata = {}
-    errors.extend(_unknown(metadata, _CLIENT_METADATA, "metadata."))
+    metadata = _metadata(body, _CLIENT_METADATA, errors)
     raw_targets = body.get(_TARGETS)
     targets = raw_targets if isinstance(raw_targets, list) else []
     kind = CLIENT_TYPE_MAP.get(str(body.get("event_type")), "message")
