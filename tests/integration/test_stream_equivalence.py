@@ -48,9 +48,8 @@ def test_one_worker_matches_replay(
     compare(stream_scores(settings, db, tenant.tenant_id), expected)
 
 
-@pytest.mark.xfail(strict=False, reason="a burst arriving as a restarted worker finishes a "
-                   "long table recovery can leave a record to the hole re-read, out of order "
-                   "(docs/stream.md, Open); issue 4 is not resolved")
+@pytest.mark.xfail(strict=False, reason="failed once in three CI runs before agents/flow.py; "
+                   "kept until more CI runs agree (docs/stream.md)")
 def test_a_worker_killed_midway_and_restarted_matches_replay(
     settings: Settings, tenant: Tenant, db: psycopg.Connection, tmp_path: Path,
     worker_factory: Callable[..., Process], raw_json_topic: str,
