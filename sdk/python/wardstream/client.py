@@ -86,6 +86,15 @@ class _Core:
     def chunks(self, events: list[Event]) -> list[list[Event]]:
         return [events[i:i + self.max_batch] for i in range(0, len(events), self.max_batch)]
 
+    def request_parts(self, path: str, body: object, headers: dict[str, str] | None
+                      ) -> tuple[str, bytes | None, dict[str, str]]:
+        """The URL, JSON body and headers of one request to ``path``."""
+        content = None if body is None else json.dumps(body, ensure_ascii=False).encode()
+        all_headers = {**self.headers, **(headers or {})}
+        if content is not None:
+            all_headers["Content-Type"] = "application/json"
+        return self.base_url + path, content, all_headers
+
     def judge(self, response: httpx.Response, attempt: int) -> tuple[Any, float | None]:
         """``(parsed body, None)`` on success, ``(None, delay)`` to retry; raises
         :class:`ApiError` for a final failure."""
@@ -174,11 +183,7 @@ class Client:
     def _request(self, method: str, path: str, *, body: object = None,
                  params: dict[str, str] | None = None,
                  headers: dict[str, str] | None = None) -> Any:
-        url = self._core.base_url + path
-        content = None if body is None else json.dumps(body, ensure_ascii=False).encode()
-        all_headers = {**self._core.headers, **(headers or {})}
-        if content is not None:
-            all_headers["Content-Type"] = "application/json"
+        url, content, all_headers = self._core.request_parts(path, body, headers)
         attempt = 0
         while True:
             attempt += 1
@@ -278,11 +283,7 @@ class AsyncClient:
     async def _request(self, method: str, path: str, *, body: object = None,
                        params: dict[str, str] | None = None,
                        headers: dict[str, str] | None = None) -> Any:
-        url = self._core.base_url + path
-        content = None if body is None else json.dumps(body, ensure_ascii=False).encode()
-        all_headers = {**self._core.headers, **(headers or {})}
-        if content is not None:
-            all_headers["Content-Type"] = "application/json"
+        url, content, all_headers = self._core.request_parts(path, body, headers)
         attempt = 0
         while True:
             attempt += 1
