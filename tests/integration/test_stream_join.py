@@ -3,8 +3,8 @@
 KNOWN FAILURE, kept running as a non-strict xfail so it keeps reporting: it
 failed in most CI runs until the queue clearing at the end of each recovery was
 found and fixed (agents/flow.py); since then it passed in 3 of 4 runs. In the
-one failure a hole at the rebalance was re-read for 20 s, out of order; the
-likely cause is in docs/stream.md, "Open".
+one failure a hole at the rebalance was re-read for 20 s, out of order
+(docs/stream.md, "Open").
 
 Its own module, so its own topics and consumer group: the first worker starts
 on empty changelogs. In the equivalence module it ran third and its first
@@ -36,8 +36,8 @@ from tests.integration.helpers import count
 
 pytestmark = [
     pytest.mark.integration,
-    pytest.mark.xfail(strict=False, reason="acknowledgements from before a revoke can leave "
-                      "a hole re-read late, out of order (docs/stream.md, Open)"),
+    pytest.mark.xfail(strict=False, reason="a hole at the committed offset after the "
+                      "rebalance is re-read late, out of order (docs/stream.md, Open)"),
 ]
 
 # One partition per topic, as in test_stream_equivalence.py (docs/stream.md says why).
