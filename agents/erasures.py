@@ -9,7 +9,8 @@ the subject's keys from its local stores: the pseudonym in the keyed tables
 (actors, targets, risk, the profiles global table), and every ``pairs`` key with
 the pseudonym on either side; staged state waiting for its output is dropped
 too (``agents/state.py``). Nothing is written to the changelogs: the tombstones
-are already there.
+are already there. The scan of the pairs table runs in a thread; the deletes run
+on the event loop between two events, so no step reads a half-erased state.
 
 Polls wait while tables are being restored, which could still write the
 person's older state back. At start a worker looks back :data:`LOOKBACK`, so an
@@ -55,33 +56,48 @@ def _partition_dbs(table: Any) -> list[Any]:
     return list(getattr(table.data, "_dbs", {}).values())
 
 
-def remove_local(tables: dict[str, Any], pseudonym: str) -> int:
-    """Delete the person's keys from the local stores of ``tables``; how many were there."""
-    own = pseudonym.encode()
-    removed = 0
-    for name in KEYED_TABLES:
-        table = tables.get(name)
-        if table is None:
-            continue
-        for db in _partition_dbs(table):
-            if db.get(own) is not None:
-                db.delete(own)
-                removed += 1
-        table.data._key_index.pop(own, None)
-    pair_of = is_pair_of(own)
+def find_pair_keys(tables: dict[str, Any], pseudonym: str) -> dict[str, set[bytes]]:
+    """The pairs keys naming the person in this worker's RocksDB (a read-only scan).
+
+    The one slow part of an erasure, so the worker runs it in a thread; the
+    deletes then happen on the event loop, between two events of the agents.
+    """
+    pair_of = is_pair_of(pseudonym.encode())
+    found: dict[str, set[bytes]] = {}
     for name in PAIR_TABLES:
         table = tables.get(name)
+        if table is not None:
+            found[name] = {key for db in _partition_dbs(table)
+                           for key in db.keys() if pair_of(key)}  # noqa: SIM118 (a RocksDB)
+    return found
+
+
+def remove_found(tables: dict[str, Any], pseudonym: str,
+                 pair_keys: dict[str, set[bytes]]) -> int:
+    """Delete the person's keys and staged state on this worker; how many were there."""
+    own = pseudonym.encode()
+    wanted = {name: {own} for name in KEYED_TABLES} | pair_keys
+    removed = 0
+    for name, keys in wanted.items():
+        table = tables.get(name)
         if table is None:
             continue
         for db in _partition_dbs(table):
-            keys = [key for key in db.keys() if pair_of(key)]  # noqa: SIM118 (a RocksDB, not a dict)
             for key in keys:
-                db.delete(key)
-                table.data._key_index.pop(key, None)
-            removed += len(keys)
+                if db.get(key) is not None:
+                    db.delete(key)
+                    removed += 1
+        for key in keys:
+            table.data._key_index.pop(key, None)
+    pair_of = is_pair_of(own)
     for staged in list(STAGED):
         removed += staged.forget(lambda key: key == own or pair_of(key))
     return removed
+
+
+def remove_local(tables: dict[str, Any], pseudonym: str) -> int:
+    """Both steps in the caller's thread (tests); how many keys were removed."""
+    return remove_found(tables, pseudonym, find_pair_keys(tables, pseudonym))
 
 
 class ErasureFollower:
@@ -131,6 +147,8 @@ def register(app: faust.App, dsn: str, every_seconds: float) -> None:
             log.warning("erasures: PostgreSQL unavailable (%s); trying again",
                         type(exc).__name__)
             return
+        tables = dict(app.tables.items())
         for request_id, subject in fresh:
-            removed = remove_local(dict(app.tables.items()), subject)
+            pair_keys = await asyncio.to_thread(find_pair_keys, tables, subject)
+            removed = remove_found(tables, subject, pair_keys)
             log.info("erasure %s applied here: %d local keys removed", request_id, removed)
