@@ -2,8 +2,8 @@
 
 KNOWN FAILURE, kept running as a non-strict xfail so it keeps reporting: it
 failed in most CI runs until the queue clearing at the end of each recovery was
-found and fixed (agents/flow.py); since then it passed in 3 of 4 runs. In the
-one failure a hole at the rebalance was re-read for 20 s, out of order
+found and fixed (agents/flow.py); since then it passed in 3 of 5 runs. In the
+failures a hole at the rebalance was re-read for seconds, out of order
 (docs/stream.md, "Open").
 
 Its own module, so its own topics and consumer group: the first worker starts
