@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, Generic, TypeVar
 
 import faust
@@ -50,12 +50,12 @@ class Writer(Generic[B]):
 
 
 async def drain(stream: faust.StreamT[bytes], name: str, writer: Writer[B],
-                to_batch: Callable[[list[Any]], B]) -> None:
+                to_batch: Callable[[list[Any]], Awaitable[B]]) -> None:
     """Run the sink loop over ``stream`` until the agent stops (see the module doc)."""
     # noack_take leaves acking to us: events are acked only after the commit below.
     manual = stream.noack()
     async for events in manual.noack_take(BATCH, within=WITHIN_SECONDS):
-        batch = to_batch(list(events))
+        batch = await to_batch(list(events))
         backoff = 0.5
         while True:
             try:

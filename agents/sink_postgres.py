@@ -49,6 +49,9 @@ def register(app: faust.App, ctx: WorkerContext) -> None:
                        key_serializer="raw", value_serializer="raw")
     writer = Writer(ctx.settings.pg_dsn.get_secret_value(), write_batch)
 
+    async def batch_of(events: list[Any]) -> SinkBatch:
+        return _to_batch(ctx, events)
+
     @app.agent(source, name="sink_postgres")
     async def sink_postgres(stream: faust.StreamT[bytes]) -> None:
-        await drain(stream, "sink_postgres", writer, lambda events: _to_batch(ctx, events))
+        await drain(stream, "sink_postgres", writer, batch_of)

@@ -5,17 +5,20 @@ Reads the risk agent's ``scores`` and ``alerts`` topics (Avro, schemas 202 and
 ``pipeline.storage.scores.write_scores``: score history, each user's latest
 score, alerts and the review queue. Batching, acking after the commit, and
 the retry and exit policy are the shared sink loop (``agents.sink_loop``).
-A record that does not decode as a score or an alert, or whose audit record
-(a tier crossing, an alert) would break the audit log's rules, is stored as
-a dead letter (keyed by its topic/partition/offset) in the same transaction,
-so it is neither lost nor retried forever.
+A record that does not decode as a score or an alert, names a tenant that is
+not registered, or whose audit record (a tier crossing, an alert) would break
+the audit log's rules, is stored as a dead letter (keyed by its
+topic/partition/offset) in the same transaction, so it is neither lost nor
+retried forever. (A record of an unregistered tenant used to fail the whole
+transaction on the tenants foreign key and stop the worker, again after every
+restart.)
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any, TypeVar
 
 import faust
@@ -47,8 +50,31 @@ def auditable(build: Callable[[R], object], record: R) -> None:
         raise InvalidRecord([FieldError(exc.field, "audit", exc.message)]) from None
 
 
-def to_batch(schemas: SchemaMap, messages: list[Any]) -> ScoreBatch:
-    """Decode Kafka messages (``.topic``, ``.partition``, ``.offset``, ``.value``)."""
+def tenants_named(schemas: SchemaMap, messages: list[Any]) -> set[str]:
+    """The tenant ids the records name (records that do not decode are skipped)."""
+    found = set()
+    for message in messages:
+        try:
+            tenant = schemas.decode(message.value)[1].get("tenant_id")
+        except (InvalidRecord, TypeError, AttributeError):
+            continue
+        if isinstance(tenant, str):
+            found.add(tenant)
+    return found
+
+
+def _registered(tenant_id: str, known_tenants: Collection[str] | None) -> None:
+    if known_tenants is not None and tenant_id not in known_tenants:
+        raise InvalidRecord([FieldError("tenant_id", "unknown_tenant",
+                                        "is not a registered tenant")])
+
+
+def to_batch(schemas: SchemaMap, messages: list[Any],
+             known_tenants: Collection[str] | None = None) -> ScoreBatch:
+    """Decode Kafka messages (``.topic``, ``.partition``, ``.offset``, ``.value``).
+
+    With ``known_tenants``, a record naming any other tenant is a dead letter.
+    """
     batch = ScoreBatch()
     for message in messages:
         try:
@@ -57,10 +83,12 @@ def to_batch(schemas: SchemaMap, messages: list[Any]) -> ScoreBatch:
             schema_id, record = schemas.decode(message.value)
             if schema_id == SCORE_SCHEMA_ID:
                 score = ScoreRecord.from_record(record)
+                _registered(score.tenant_id, known_tenants)
                 auditable(score_audit_record, score)
                 batch.scores.append(score)
             elif schema_id == ALERT_SCHEMA_ID:
                 alert = AlertRecord.from_record(record)
+                _registered(alert.tenant_id, known_tenants)
                 auditable(alert_audit_record, alert)
                 batch.alerts.append(alert)
             else:
@@ -82,7 +110,12 @@ def register(app: faust.App, ctx: WorkerContext) -> None:
                        key_serializer="raw", value_serializer="raw")
     writer = Writer(ctx.settings.pg_dsn.get_secret_value(), write_scores)
 
+    async def batch_of(events: list[Any]) -> ScoreBatch:
+        messages = [e.message for e in events]
+        for tenant in tenants_named(ctx.schemas, messages):
+            await ctx.tenants.is_known(tenant)  # refreshes the directory on a miss
+        return to_batch(ctx.schemas, messages, ctx.tenants.tenants)
+
     @app.agent(source, name="sink_scores")
     async def sink_scores(stream: faust.StreamT[bytes]) -> None:
-        await drain(stream, "sink_scores", writer,
-                    lambda events: to_batch(ctx.schemas, [e.message for e in events]))
+        await drain(stream, "sink_scores", writer, batch_of)

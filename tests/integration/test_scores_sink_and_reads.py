@@ -328,10 +328,14 @@ def test_records_on_the_topics_reach_the_tables_once(
     framed_alerts: list[tuple[bytes | None, bytes]] = [
         (f"{t}/{a['actor']}".encode(), schemas.encode(ALERT_SCHEMA_ID, a)) for a in alerts]
     garbage = b"\x00\x00\x00\x00\x09not a score " + t.encode()
+    # Hand-made records of a tenant nobody registered: dead letters, and the rest lands.
+    stranger = f"nobody-{t}"
+    strays = [(b"stray", schemas.encode(SCORE_SCHEMA_ID, {**scores[0], "tenant_id": stranger})),
+              (b"stray", schemas.encode(ALERT_SCHEMA_ID, {**alerts[0], "tenant_id": stranger}))]
     # Everything twice, as after a producer retry or a risk agent restart.
-    produce(settings.kafka_bootstrap, scores_topic, framed_scores + framed_scores
-            + [(b"junk", garbage)])
-    produce(settings.kafka_bootstrap, alerts_topic, framed_alerts + framed_alerts)
+    produce(settings.kafka_bootstrap, scores_topic,
+            [strays[0], *framed_scores, *framed_scores, (b"junk", garbage)])
+    produce(settings.kafka_bootstrap, alerts_topic, [*framed_alerts, strays[1], *framed_alerts])
     worker = worker_factory().start()
 
     def stored() -> tuple[int, int, int, int] | None:
@@ -345,6 +349,9 @@ def test_records_on_the_topics_reach_the_tables_once(
 
     wait_until(lambda: worker.running() and stored(), 180, "scores and alerts in PostgreSQL")
     assert one(db, "SELECT count(*) FROM dead_letters WHERE original = %s", garbage) == 1
+    stray_letters = db.execute("SELECT field, rule FROM dead_letters WHERE original = ANY(%s)",
+                               ([value for _, value in strays],)).fetchall()
+    assert stray_letters == [("tenant_id", "unknown_tenant")] * 2
     latest: dict[str, float] = dict(db.execute(
         "SELECT actor, score FROM scores_latest WHERE tenant_id = %s", (t,)).fetchall())
     assert latest == dict.fromkeys(actors, 32.0)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from agents.sink_scores import to_batch
+from agents.sink_scores import tenants_named, to_batch
 from pipeline.avro import (
     ALERT_SCHEMA_ID,
     NORMALIZED_EVENT_SCHEMA_ID,
@@ -77,3 +77,25 @@ def test_newest_score_per_user_later_input_wins_a_tie() -> None:
         score("u_a", 5, "s1"), score("u_b", 3, "s2"), score("u_a", 4, "s3"),
         score("u_a", 5, "s4"), score("u_b", 9, "s5"))]
     assert sorted(r.score_id for r in newest_per_actor(records)) == ["s4", "s5"]
+
+
+def test_records_of_an_unregistered_tenant_are_dead_letters_naming_the_field() -> None:
+    messages = [
+        Message(SCHEMAS.encode(SCORE_SCHEMA_ID, score("u_a", 1, "s1")), 0),
+        Message(SCHEMAS.encode(SCORE_SCHEMA_ID, {**score("u_b", 2, "s2"),
+                                                 "tenant_id": "nobody"}), 1),
+        Message(SCHEMAS.encode(ALERT_SCHEMA_ID, {**alert("u_b"), "tenant_id": "nobody"}), 2,
+                topic="alerts"),
+        Message(b"\x00\x00\x00\x00\x09garbage", 3),
+        Message(None, 4),
+    ]
+    assert tenants_named(SCHEMAS, messages) == {"acme", "nobody"}
+    batch = to_batch(SCHEMAS, messages, known_tenants={"acme"})
+    assert [s.score_id for s in batch.scores] == ["s1"]
+    assert batch.alerts == []
+    letters = {d.dead_letter_id: (d.field, d.rule) for d in batch.dead_letters}
+    assert letters["scores/0/1"] == ("tenant_id", "unknown_tenant")
+    assert letters["alerts/0/2"] == ("tenant_id", "unknown_tenant")
+    assert len(letters) == 4
+    # Without a directory (the unit of decoding alone), every tenant passes.
+    assert len(to_batch(SCHEMAS, messages).scores) == 2
