@@ -2,7 +2,7 @@
 
 KNOWN FAILURE, kept running as a non-strict xfail so it keeps reporting: it
 failed in most CI runs until the queue clearing at the end of each recovery was
-found and fixed (agents/flow.py); since then it passed in 3 of 5 runs. In the
+found and fixed (agents/flow.py); since then it passed in 3 of 6 runs. In the
 failures a hole at the rebalance was re-read for seconds, out of order
 (docs/stream.md, "Open").
 
