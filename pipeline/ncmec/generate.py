@@ -38,6 +38,7 @@ import psycopg
 from pipeline.audit import store as audit_store
 from pipeline.errors import ConfigError
 from pipeline.evidence.errors import PackageNotFound
+from pipeline.evidence.gather import counterparts as counterparts_as_stored
 from pipeline.evidence.store import PackageRead, read_package
 from pipeline.ncmec import store
 from pipeline.ncmec.audit_records import ncmec_record
@@ -83,16 +84,6 @@ LIMIT %(limit)s
 _BY_CONFIRMATION = """
 SELECT report_key FROM ncmec_reports WHERE tenant_id = %s AND confirmation_id = %s
 ORDER BY created_at LIMIT 1
-"""
-_USER_IDS = """
-SELECT pseudonym, value FROM identity_map
-WHERE tenant_id = %s AND kind = 'user' AND pseudonym = ANY(%s)
-"""
-_AGE_BANDS = """
-SELECT DISTINCT ON (actor) actor, record->>'age_band' FROM events
-WHERE tenant_id = %s AND type = 'profile' AND actor = ANY(%s) AND occurred_at <= %s
-  AND record->>'age_band' IS NOT NULL
-ORDER BY actor, occurred_at DESC, event_id DESC
 """
 _PRIOR = """
 SELECT DISTINCT r.ncmec_report_id FROM ncmec_reports r
@@ -185,19 +176,14 @@ def _counterparts(conn: psycopg.Connection, tenant: str, people: Sequence[str],
     """As the package kept them; anyone it did not keep is looked up as stored now."""
     found = {p: c for p, c in preserved_counterparts(document).items() if p in people}
     missing = [p for p in people if p not in found]
-    if not missing:
-        return found
-    ids: dict[str, str] = {str(p): str(v) for p, v in conn.execute(
-        _USER_IDS, (tenant, missing)).fetchall()}
-    bands: dict[str, str] = {str(p): str(b) for p, b in conn.execute(
-        _AGE_BANDS, (tenant, missing, until)).fetchall()}
-    found.update({p: Counterpart(platform_user_id=ids.get(p), age_band=bands.get(p))
-                  for p in missing})
+    for now in counterparts_as_stored(conn, tenant, missing, until):
+        found[str(now["pseudonym"])] = Counterpart(platform_user_id=now["platform_user_id"],
+                                                   age_band=now["age_band"])
     return found
 
 
-def _window_end(read: PackageRead) -> datetime:
-    window = read.document().get("window") or {}
+def _window_end(document: Mapping[str, Any]) -> datetime:
+    window = document.get("window") or {}
     try:
         return datetime.fromisoformat(str(window.get("end")))
     except ValueError:
@@ -214,9 +200,8 @@ class _Job:
     service: str
 
 
-def _report(conn: psycopg.Connection, job: _Job, read: PackageRead,
+def _report(conn: psycopg.Connection, job: _Job, document: Mapping[str, Any],
             confirmed_at: datetime, report_key: str) -> ReportInput:
-    document: dict[str, Any] = read.document()
     subject = subject_of(document)
     people = participants(document, job.conversation)
     prior = [int(r[0]) for r in conn.execute(_PRIOR, {
@@ -225,14 +210,14 @@ def _report(conn: psycopg.Connection, job: _Job, read: PackageRead,
     return report_from_package(
         document, conversation=job.conversation, reporter=job.reporter, service=job.service,
         confirmation=Confirmation(job.confirmation_id, job.reviewer, confirmed_at),
-        counterparts=_counterparts(conn, job.tenant, people, _window_end(read), document),
+        counterparts=_counterparts(conn, job.tenant, people, _window_end(document), document),
         prior_report_ids=prior)
 
 
-def _store(conn: psycopg.Connection, job: _Job, read: PackageRead,
+def _store(conn: psycopg.Connection, job: _Job, package_id: str, document: Mapping[str, Any],
            clock: Callable[[], datetime]) -> Generated:
-    """Build the report of ``read`` and store its row (or find it), in one transaction."""
-    key = report_key(job.tenant, read.package_id, job.confirmation_id)
+    """Build the report of the package and store its row (or find it), in one transaction."""
+    key = report_key(job.tenant, package_id, job.confirmation_id)
     with conn.transaction():
         row = store.get(conn, job.tenant, key)
         if row is None:
@@ -240,18 +225,18 @@ def _store(conn: psycopg.Connection, job: _Job, read: PackageRead,
             confirmed_at: datetime = (now[0] if now else clock()).astimezone(UTC)
         else:
             confirmed_at = row.created_at.astimezone(UTC)
-        report = _report(conn, job, read, confirmed_at, key)
+        report = _report(conn, job, document, confirmed_at, key)
         xml = report_document(report)
         digest = document_sha256(xml)
         created = False
         if row is None:
-            row, created = store.create(conn, job.tenant, key, read.package_id,
+            row, created = store.create(conn, job.tenant, key, package_id,
                                         job.confirmation_id, digest, len(report.attachments))
             if created:
                 audit_store.append(conn, job.tenant, ncmec_record(row, "built", clock(), report))
         if row.xml_sha256 != digest and not created:
             if row.created_at != confirmed_at:  # a concurrent first build won: rebuild as it did
-                report = _report(conn, job, read, row.created_at.astimezone(UTC), key)
+                report = _report(conn, job, document, row.created_at.astimezone(UTC), key)
                 xml = report_document(report)
                 digest = document_sha256(xml)
             if row.xml_sha256 != digest:
@@ -293,8 +278,9 @@ def generate_for_conversation(conn: psycopg.Connection, settings: Settings, *, t
             "limit": MAX_CANDIDATES}).fetchall()]
     for package_id in candidates:
         read = _read(conn, tenant, package_id, reader, reason)
-        if read is not None and conversation in conversations_of(read.document()):
-            return _store(conn, job, read, clock)
+        document = None if read is None else read.document()
+        if document is not None and conversation in conversations_of(document):
+            return _store(conn, job, package_id, document, clock)
     raise NoPackage(conversation)
 
 
@@ -321,4 +307,4 @@ def generate_for_package(conn: psycopg.Connection, settings: Settings, *, tenant
             f"this confirmation already built report {existing.report_key} from package "
             f"{existing.package_id}; use that package, or another reviewer confirms anew")
     return _store(conn, _Job(tenant, chosen, reviewer, confirmation_id, reporter, service),
-                  read, clock)
+                  package_id, document, clock)
