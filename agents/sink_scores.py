@@ -50,19 +50,6 @@ def auditable(build: Callable[[R], object], record: R) -> None:
         raise InvalidRecord([FieldError(exc.field, "audit", exc.message)]) from None
 
 
-def tenants_named(schemas: SchemaMap, messages: list[Any]) -> set[str]:
-    """The tenant ids the records name (records that do not decode are skipped)."""
-    found = set()
-    for message in messages:
-        try:
-            tenant = schemas.decode(message.value)[1].get("tenant_id")
-        except (InvalidRecord, TypeError, AttributeError):
-            continue
-        if isinstance(tenant, str):
-            found.add(tenant)
-    return found
-
-
 def _registered(tenant_id: str, known_tenants: Collection[str] | None) -> None:
     if known_tenants is not None and tenant_id not in known_tenants:
         raise InvalidRecord([FieldError("tenant_id", "unknown_tenant",
@@ -112,9 +99,11 @@ def register(app: faust.App, ctx: WorkerContext) -> None:
 
     async def batch_of(events: list[Any]) -> ScoreBatch:
         messages = [e.message for e in events]
-        for tenant in tenants_named(ctx.schemas, messages):
-            await ctx.tenants.is_known(tenant)  # refreshes the directory on a miss
-        return to_batch(ctx.schemas, messages, ctx.tenants.tenants)
+        batch = to_batch(ctx.schemas, messages)
+        named = {s.tenant_id for s in batch.scores} | {a.tenant_id for a in batch.alerts}
+        unknown = [t for t in named if not await ctx.tenants.is_known(t)]  # refreshes on a miss
+        # Rare: decode again, turning the unknown tenants' records into dead letters.
+        return to_batch(ctx.schemas, messages, ctx.tenants.tenants) if unknown else batch
 
     @app.agent(source, name="sink_scores")
     async def sink_scores(stream: faust.StreamT[bytes]) -> None:
