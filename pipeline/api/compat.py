@@ -244,10 +244,6 @@ def compat_routes(auth: Authenticator, settings: Settings, door: EventDoor,
             raise invalid_request(exc) from None
         if pseudonyms is None:
             raise not_configured()
-        missing = settings.ncmec_reporter_missing()
-        if missing:
-            raise ApiError(503, "not_configured", f"{', '.join(missing)} not set for the API: "
-                           "a report names the reporting ESP, its contact and the service")
         tenant = identity.tenant_id
         conversation = pseudonyms.pseudonym(tenant, "conversation", wanted.session_id)
         reviewer = pseudonyms.pseudonym(tenant, "user", wanted.confirmed_by)
@@ -265,7 +261,7 @@ def compat_routes(auth: Authenticator, settings: Settings, door: EventDoor,
                                field=exc.field) from None
             except InputChanged as exc:
                 raise ApiError(409, "report_changed", str(exc)) from None
-            except ConfigError as exc:
+            except ConfigError as exc:  # reporter settings missing: checked before any read
                 raise ApiError(503, "not_configured", str(exc)) from None
 
         return _report_answer(await db.run(build), wanted.session_id)
